@@ -1,0 +1,35 @@
+// Builds everything the package ships, plus (with flags) the test and bench bundles.
+//   node esbuild.js            dist/cli.js
+//   node esbuild.js --tests    also out/test/**.test.js
+//   node esbuild.js --bench    also out/bench/bench.js
+const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const flags = new Set(process.argv.slice(2));
+const pkg = require('./package.json');
+const common = { define: { RUNLENS_VERSION: JSON.stringify(pkg.version) }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
+
+function testEntries(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(dir, f));
+}
+
+async function main() {
+  const builds = [esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' })];
+  if (flags.has('--tests')) {
+    fs.rmSync('out/test', { recursive: true, force: true });
+    builds.push(esbuild.build({ ...common, entryPoints: testEntries('test/unit'), outbase: 'test', outdir: 'out/test' }));
+  }
+  if (flags.has('--bench')) {
+    builds.push(esbuild.build({ ...common, entryPoints: { bench: 'bench/bench.ts' }, outdir: 'out/bench' }));
+  }
+  await Promise.all(builds);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

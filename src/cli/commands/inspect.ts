@@ -1,0 +1,164 @@
+import { diffRuns } from '../../core/runDiff';
+import type { RunRecord } from '../../core/runRecord';
+import { listRuns, resolveRun, resolveStoreDir, RunLookupError, type RunListing } from '../../core/store';
+import { expectPositionals, flag, parseArgs, single, UsageError } from '../args';
+import { formatAge, formatDuration, formatNumber, safeText, table, truncate } from '../terminalText';
+
+async function loadRuns(): Promise<RunListing> {
+  const listing = listRuns(await resolveStoreDir(process.cwd()));
+  for (const bad of listing.unreadable) {
+    process.stderr.write(`runlens: run folder ${safeText(bad.dir)} cannot be read (${safeText(bad.reason)}); it is left as it is\n`);
+  }
+  return listing;
+}
+
+function lookup(runs: RunRecord[], query: string): RunRecord {
+  try {
+    return resolveRun(runs, query);
+  } catch (err) {
+    if (err instanceof RunLookupError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function metricsCell(run: RunRecord, count = 3): string {
+  return Object.entries(run.metricsSummary?.metrics ?? {})
+    .slice(0, count)
+    .map(([k, m]) => `${k}=${formatNumber(m.last)}`)
+    .join(' ');
+}
+
+function commitCell(run: RunRecord): string {
+  if (!run.git) return '-';
+  return (run.git.head ?? run.git.snapshot).slice(0, 8) + (run.git.dirty ? '*' : '');
+}
+
+export const LS_USAGE = 'runlens ls [--json] [--limit N]';
+
+export async function lsCommand(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, [{ name: 'json' }, { name: 'limit', value: true }]);
+  expectPositionals(parsed, [], LS_USAGE);
+  const limitText = single(parsed, 'limit');
+  const limit = limitText === undefined ? Infinity : Number(limitText);
+  if (!(limit >= 0) || !Number.isInteger(limit === Infinity ? 0 : limit)) throw new UsageError(`--limit expects a whole number, got "${limitText}"`);
+  const runs = (await loadRuns()).runs.slice(0, limit);
+  if (flag(parsed, 'json')) {
+    process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+    return 0;
+  }
+  if (runs.length === 0) {
+    process.stdout.write('No runs recorded here yet. Record one with: runlens run -- python train.py\n');
+    return 0;
+  }
+  const rows = runs.map((r) => [
+    r.id.slice(0, 12),
+    truncate(r.name, 32),
+    r.status,
+    formatAge(r.startedAt),
+    formatDuration(r.startedAt, r.endedAt),
+    truncate(r.git?.branch ?? (r.git ? '(detached)' : '-'), 20),
+    commitCell(r),
+    metricsCell(r),
+  ]);
+  process.stdout.write(table(['ID', 'NAME', 'STATUS', 'STARTED', 'DURATION', 'BRANCH', 'COMMIT', 'METRICS'], rows) + '\n');
+  return 0;
+}
+
+export const SHOW_USAGE = 'runlens show <id, id prefix or name> [--json]';
+
+export async function showCommand(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, [{ name: 'json' }]);
+  const [query] = expectPositionals(parsed, ['a run'], SHOW_USAGE);
+  const run = lookup((await loadRuns()).runs, query!);
+  if (flag(parsed, 'json')) {
+    process.stdout.write(JSON.stringify(run, null, 2) + '\n');
+    return 0;
+  }
+  process.stdout.write(describeRun(run));
+  return 0;
+}
+
+function section(title: string, lines: string[]): string {
+  return lines.length ? `\n${title}\n${lines.map((l) => `  ${l}`).join('\n')}\n` : '';
+}
+
+function describeRun(run: RunRecord): string {
+  const s = safeText;
+  let out = `${s(run.name)}  (${run.id})\n`;
+  out += `  status    ${run.status}${run.exitCode !== null ? ` (exit ${run.exitCode}${run.signal ? `, ${run.signal}` : ''})` : ''}\n`;
+  out += `  command   ${s(run.command.join(' '))}\n`;
+  out += `  cwd       ${s(run.cwd)}\n`;
+  out += `  started   ${run.startedAt} (${formatAge(run.startedAt)}), ran ${formatDuration(run.startedAt, run.endedAt)}\n`;
+  out += `  host      ${s(run.user)}@${s(run.host)}\n`;
+  if (run.tags.length) out += `  tags      ${run.tags.map(s).join(', ')}\n`;
+  if (run.git) {
+    const g = run.git;
+    out += section('code', [
+      `branch    ${g.branch ? s(g.branch) : '(detached)'}`,
+      `head      ${g.head ?? '(no commit yet)'}`,
+      `remote    ${g.remote ? s(g.remote) : '-'}`,
+      `snapshot  ${g.snapshot} (${g.ref})${g.dirty ? `, ${g.changes.length} changed file(s)` : ', clean'}`,
+      ...g.changes.slice(0, 20).map((c) => `  ${c.status} ${s(c.from ? `${c.from} -> ${c.path}` : c.path)}${c.untracked ? ' (untracked)' : ''}`),
+      ...(g.changes.length > 20 ? [`  … and ${g.changes.length - 20} more`] : []),
+      ...g.skipped.map((f) => `left out  ${s(f.path)}: ${f.reason}`),
+      ...g.notes.map((n) => `note      ${n}`),
+    ]);
+  } else {
+    out += section('code', [run.gitError ?? 'not captured']);
+  }
+  out += section('params', Object.entries(run.params).map(([k, v]) => `${s(k)} = ${s(v)}${run.paramSources[k] ? `  (${s(run.paramSources[k])})` : ''}`));
+  const summary = run.metricsSummary;
+  out += section(
+    'metrics',
+    Object.entries(summary?.metrics ?? {}).map(
+      ([k, m]) => `${s(k)}: last ${formatNumber(m.last)}, min ${formatNumber(m.min)}, max ${formatNumber(m.max)} over ${m.count} step(s)${m.nan ? `, ${m.nan} NaN` : ''}`,
+    ),
+  );
+  const hashed = (list: RunRecord['data']) => list.map((d) => `${s(d.path)}  ${d.kind === 'missing' ? 'missing' : `${d.sha256?.slice(0, 16)}…  ${d.files} file(s), ${d.size} bytes`}`);
+  out += section('data', hashed(run.data));
+  out += section('artifacts', hashed(run.artifacts));
+  if (run.env) {
+    const e = run.env;
+    out += section('environment', [
+      `os        ${e.os.type} ${e.os.release} ${e.os.arch}`,
+      `cpu       ${s(e.cpu.model)} × ${e.cpu.cores}, ${(e.memoryBytes / 1024 ** 3).toFixed(1)} GiB`,
+      `gpus      ${e.gpus.length ? e.gpus.map((g) => s(g.name)).join(', ') : 'none seen'}`,
+      ...(e.python ? [`python    ${e.python.version} (${s(e.python.executable)}), ${Object.keys(e.python.packages).length} package(s)`] : []),
+    ]);
+  }
+  if (run.seed) out += section('seed', [`${s(run.seed.value)} (${s(run.seed.source)})`]);
+  out += section('problems', run.problems.map(s));
+  return out;
+}
+
+export const DIFF_USAGE = 'runlens diff <run a> <run b> [--json]';
+
+export async function diffCommand(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, [{ name: 'json' }]);
+  const [qa, qb] = expectPositionals(parsed, ['run a', 'run b'], DIFF_USAGE);
+  const { runs } = await loadRuns();
+  const a = lookup(runs, qa!);
+  const b = lookup(runs, qb!);
+  const diff = await diffRuns(a, b);
+  if (flag(parsed, 'json')) {
+    process.stdout.write(JSON.stringify(diff, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n');
+    return 0;
+  }
+  const show = (v: unknown) => (v === undefined ? '(absent)' : safeText(v));
+  let out = `a: ${safeText(a.name)} (${a.id})\nb: ${safeText(b.name)} (${b.id})\n`;
+  out += section('params that differ', diff.params.length ? [table(['PARAM', 'A', 'B'], diff.params.map((p) => [p.key, show(p.a), show(p.b)]))] : ['(none)']);
+  const m = (x: typeof diff.metrics[number]['a']) => (x ? `${formatNumber(x.last)} [${formatNumber(x.min)}, ${formatNumber(x.max)}]` : '(absent)');
+  out += section('metrics (last [min, max])', diff.metrics.length ? [table(['METRIC', 'A', 'B'], diff.metrics.map((x) => [x.key, m(x.a), m(x.b)]))] : ['(none)']);
+  const envLines = [
+    ...(diff.python ? [`python ${show(diff.python.a)} -> ${show(diff.python.b)}`] : []),
+    ...diff.packages.map((p) => `${safeText(p.key)} ${show(p.a)} -> ${show(p.b)}`),
+  ];
+  out += section('packages that differ', envLines.length ? envLines : ['(none)']);
+  out += section('data that differs', diff.data.length ? diff.data.map((d) => `${safeText(d.key)} ${show(d.a?.slice(0, 12))} -> ${show(d.b?.slice(0, 12))}`) : ['(none)']);
+  out += section(
+    'files that differ between the snapshots',
+    diff.files ? (diff.files.length ? diff.files.map((f) => `${f.status} ${safeText(f.from ? `${f.from} -> ${f.path}` : f.path)}`) : ['(none)']) : [diff.filesError ?? ''],
+  );
+  process.stdout.write(out);
+  return 0;
+}

@@ -1,0 +1,62 @@
+import { GitUnavailableError } from '../core/git/gitClient';
+import { UsageError } from './args';
+import { DIFF_USAGE, diffCommand, LS_USAGE, lsCommand, SHOW_USAGE, showCommand } from './commands/inspect';
+import { RUN_USAGE, runCommand } from './commands/run';
+
+declare const RUNLENS_VERSION: string;
+
+const HELP = `runlens: experiment lineage for training runs
+
+usage:
+  ${RUN_USAGE}
+  ${LS_USAGE}
+  ${SHOW_USAGE}
+  ${DIFF_USAGE}
+
+Runs are kept under .runlens/ at the root of the git repository (or $RUNLENS_DIR).
+A run's exact code is kept as a commit under refs/runlens/runs/<id>.
+`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run: runCommand,
+  ls: lsCommand,
+  show: showCommand,
+  diff: diffCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${typeof RUNLENS_VERSION === 'string' ? RUNLENS_VERSION : 'dev'}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command "${name}"; try: runlens help`);
+  if (rest[0] === '--help' || rest[0] === '-h') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`runlens: ${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof GitUnavailableError) {
+      process.stderr.write(`runlens: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`runlens: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,46 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Replaces a file so that a reader (or a crash) sees either the old or the new
+ * content, never a mix: write a sibling temp file, fsync it, rename over.
+ */
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    writeAll(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function writeAll(fd: number, content: string | Uint8Array): void {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset);
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A file opened for appending whole lines; each call is one write(2) with O_APPEND. */
+export class AppendOnlyFile {
+  private readonly fd: number;
+  constructor(readonly file: string) {
+    this.fd = fs.openSync(file, 'a');
+  }
+  append(text: string | Uint8Array): void {
+    if (text.length > 0) writeAll(this.fd, text);
+  }
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}

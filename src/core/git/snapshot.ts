@@ -1,0 +1,206 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ChangedFile, GitInfo, SkippedFile, SubmoduleState } from '../runRecord';
+import { gitAt, runGit, splitNul } from './gitClient';
+import { excludeFromGit, locateRepository, type RepositoryLocation } from './repository';
+import { stripUrlCredentials } from './remoteUrl';
+
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const SNAPSHOT_IDENTITY = {
+  GIT_AUTHOR_NAME: 'RunLens',
+  GIT_AUTHOR_EMAIL: 'runlens@localhost',
+  GIT_COMMITTER_NAME: 'RunLens',
+  GIT_COMMITTER_EMAIL: 'runlens@localhost',
+};
+
+export interface SnapshotLimits {
+  /** An untracked file larger than this is left out of the snapshot, with the reason. */
+  maxUntrackedFileBytes: number;
+  /** Untracked files beyond this total are left out, so a stray data folder cannot bloat the repo. */
+  maxUntrackedTotalBytes: number;
+}
+
+export const DEFAULT_SNAPSHOT_LIMITS: SnapshotLimits = {
+  maxUntrackedFileBytes: 5 * 1024 * 1024,
+  maxUntrackedTotalBytes: 100 * 1024 * 1024,
+};
+
+export interface SnapshotRequest {
+  /** Any folder inside the work tree. */
+  cwd: string;
+  runId: string;
+  /** The folder holding run records; excluded from git when it lies inside the repository. */
+  storeDir?: string;
+  message?: string;
+  limits?: Partial<SnapshotLimits>;
+}
+
+export function snapshotRef(runId: string): string {
+  return `refs/runlens/runs/${runId}`;
+}
+
+/**
+ * Records the work tree exactly as it is (committed, staged, unstaged and
+ * untracked files) as a commit pinned under refs/runlens/runs/<id>.
+ *
+ * All staging happens in a copy of the index, so the user's index, work
+ * tree, HEAD and branches are left as they were (DESIGN.md section 2).
+ */
+export async function captureSnapshot(request: SnapshotRequest): Promise<GitInfo> {
+  const limits = { ...DEFAULT_SNAPSHOT_LIMITS, ...request.limits };
+  const repo = await locateRepository(request.cwd);
+  if (request.storeDir) excludeFromGit(repo, request.storeDir);
+  const git = gitAt(repo.root);
+  const notes: string[] = [];
+
+  const [head, branch, remote, untrackedOut] = await Promise.all([
+    runGit(git, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']).then((s) => s.trim() || null),
+    runGit(git, ['symbolic-ref', '-q', '--short', 'HEAD']).then((s) => s.trim() || null),
+    readRemote(repo),
+    runGit(git, ['ls-files', '--others', '--exclude-standard', '-z']),
+  ]);
+  if (!head) notes.push('the repository has no commit yet: the snapshot has no parent');
+  if (!branch) notes.push(head ? 'HEAD is detached' : 'no branch yet');
+
+  const skipped: SkippedFile[] = [];
+  const untracked = pickUntracked(repo.root, splitNul(untrackedOut), limits, skipped);
+
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-index-'));
+  try {
+    const tempIndex = path.join(tempDir, 'index');
+    if (fs.existsSync(repo.indexFile)) fs.copyFileSync(repo.indexFile, tempIndex);
+    const staging = gitAt(repo.root, { GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1', ...SNAPSHOT_IDENTITY });
+
+    await runGit(staging, ['add', '-u']);
+    if (untracked.length > 0) {
+      const list = path.join(tempDir, 'untracked');
+      fs.writeFileSync(list, untracked.map((f) => f.path).join('\0') + '\0');
+      await runGit(staging, ['add', '--pathspec-from-file=' + list, '--pathspec-file-nul']);
+    }
+    const tree = (await runGit(staging, ['write-tree'])).trim();
+    const [changesOut, submodules] = await Promise.all([
+      runGit(staging, ['diff-tree', '-r', '-z', '-M', '--name-status', head ?? EMPTY_TREE, tree]),
+      readSubmodules(repo, tree, staging),
+    ]);
+    for (const sub of submodules) {
+      if (sub.dirty) skipped.push({ path: sub.path, reason: 'submodule has uncommitted changes; only its checked-out commit is captured' });
+    }
+    const untrackedPaths = new Set(untracked.map((f) => f.path));
+    const changes = parseNameStatus(changesOut, repo.root, untrackedPaths);
+
+    const message = request.message ?? `runlens snapshot of run ${request.runId}`;
+    const snapshot = (await runGit(staging, ['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message])).trim();
+    const ref = snapshotRef(request.runId);
+    await runGit(git, ['update-ref', ref, snapshot]);
+
+    return {
+      root: repo.root,
+      head,
+      branch,
+      remote,
+      dirty: changes.length > 0 || skipped.length > 0,
+      snapshot,
+      tree,
+      ref,
+      changes,
+      skipped,
+      submodules,
+      notes,
+    };
+  } finally {
+    fs.rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+async function readRemote(repo: RepositoryLocation): Promise<string | null> {
+  const out = await runGit(gitAt(repo.root), ['config', '--get-regexp', '^remote\\..*\\.url$']);
+  const remotes = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const match = /^remote\.(.+)\.url (.*)$/.exec(line);
+    if (match) remotes.set(match[1]!, match[2]!);
+  }
+  const url = remotes.get('origin') ?? remotes.values().next().value;
+  return url ? stripUrlCredentials(url) : null;
+}
+
+function pickUntracked(root: string, paths: string[], limits: SnapshotLimits, skipped: SkippedFile[]): { path: string; size: number }[] {
+  const picked: { path: string; size: number }[] = [];
+  let total = 0;
+  for (const rel of paths) {
+    if (rel.endsWith('/')) {
+      skipped.push({ path: rel, reason: 'a nested git repository (not a submodule): its files are not captured' });
+      continue;
+    }
+    let size: number;
+    try {
+      size = fs.lstatSync(path.join(root, rel)).size;
+    } catch {
+      continue; // deleted between listing and now: nothing to capture
+    }
+    if (size > limits.maxUntrackedFileBytes) {
+      skipped.push({ path: rel, size, reason: `untracked file larger than the ${formatBytes(limits.maxUntrackedFileBytes)} cap` });
+    } else if (total + size > limits.maxUntrackedTotalBytes) {
+      skipped.push({ path: rel, size, reason: `untracked files past the ${formatBytes(limits.maxUntrackedTotalBytes)} total cap` });
+    } else {
+      total += size;
+      picked.push({ path: rel, size });
+    }
+  }
+  return picked;
+}
+
+function parseNameStatus(output: string, root: string, untracked: Set<string>): ChangedFile[] {
+  const fields = splitNul(output);
+  const changes: ChangedFile[] = [];
+  for (let i = 0; i < fields.length; ) {
+    const code = fields[i++]!;
+    const status = code[0]!;
+    let from: string | undefined;
+    if (status === 'R' || status === 'C') from = fields[i++];
+    const file = fields[i++]!;
+    const change: ChangedFile = { path: file, status };
+    if (from !== undefined) change.from = from;
+    if (status !== 'D') {
+      try {
+        change.size = fs.lstatSync(path.join(root, file)).size;
+      } catch {
+        // gone since the snapshot: the snapshot still has it
+      }
+    }
+    if (untracked.has(file)) change.untracked = true;
+    changes.push(change);
+  }
+  return changes;
+}
+
+async function readSubmodules(repo: RepositoryLocation, tree: string, git: ReturnType<typeof gitAt>): Promise<SubmoduleState[]> {
+  if (!fs.existsSync(path.join(repo.root, '.gitmodules'))) return [];
+  const out = await runGit(git, ['ls-tree', '-r', '-z', tree]);
+  const states: SubmoduleState[] = [];
+  for (const entry of splitNul(out)) {
+    const match = /^160000 commit ([0-9a-f]+)\t(.*)$/s.exec(entry);
+    if (!match) continue;
+    const subPath = match[2]!;
+    let dirty = false;
+    try {
+      dirty = (await runGit(gitAt(path.join(repo.root, subPath)), ['status', '--porcelain'])).trim() !== '';
+    } catch {
+      // not checked out: nothing inside can differ
+    }
+    states.push({ path: subPath, commit: match[1]!, dirty });
+  }
+  return states;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,340 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AppendOnlyFile } from './atomicFile';
+import { HashCache, hashPath } from './dataHash';
+import { captureEnvironment } from './environment';
+import { captureSnapshot, type SnapshotLimits } from './git/snapshot';
+import { GitUnavailableError } from './git/gitClient';
+import { formatMetricRecord, parseOutputLine } from './metrics/metricLine';
+import { summarizeMetricsFile } from './metrics/metricsFile';
+import { LineSplitter } from './outputLines';
+import {
+  findSeed,
+  flattenParams,
+  isPythonCommand,
+  isPythonInterpreter,
+  loadConfigFile,
+  paramsFromArgv,
+  scriptArguments,
+  type ParamValue,
+} from './params';
+import { newRunId } from './runId';
+import { RUN_RECORD_VERSION, type RunRecord, type RunStatus } from './runRecord';
+import { resolveStoreDir, runDir, writeRunRecord } from './store';
+
+export interface RecordOptions {
+  command: string[];
+  cwd: string;
+  name?: string;
+  /** `--param k=v`, already parsed, in the order given. */
+  params?: [string, ParamValue][];
+  configFiles?: string[];
+  data?: string[];
+  artifacts?: string[];
+  tags?: string[];
+  /** The environment the command gets (plus RUNLENS_* variables). Defaults to this process's. */
+  env?: NodeJS.ProcessEnv;
+  storeDir?: string;
+  snapshotLimits?: Partial<SnapshotLimits>;
+  /** Where the command's output is passed through live. */
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  stdin?: 'inherit' | 'ignore';
+  /** Folder holding runlens.py, put on PYTHONPATH so `import runlens` works under `runlens run`. */
+  pythonHelperDir?: string;
+  /** Told once the run folder and run.json exist, before the command starts. */
+  onStarted?: (record: RunRecord, dir: string) => void;
+}
+
+export interface RecordResult {
+  record: RunRecord;
+  /** The command's exit code, or 128 + signal number when a signal ended it (shell convention). */
+  exitCode: number;
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = os.constants.signals as unknown as Record<string, number>;
+const MAX_MALFORMED_SAMPLES = 5;
+
+/**
+ * Records one run of a command (DESIGN.md sections 1 to 3). The caller owns
+ * process signals and hands them over with `interrupt`, so this stays usable
+ * from the CLI, tests, and any other host.
+ */
+export class RunRecorder {
+  private child: ChildProcess | null = null;
+  private interruptedBy: NodeJS.Signals | null = null;
+
+  constructor(private readonly options: RecordOptions) {
+    if (options.command.length === 0) throw new Error('no command to run');
+  }
+
+  /**
+   * Ends the run because the user asked. SIGINT from a terminal already
+   * reached the command (it shares our process group), so it is forwarded
+   * only when `forward` says the command could not have seen it.
+   */
+  interrupt(signal: NodeJS.Signals, forward: boolean): void {
+    this.interruptedBy ??= signal;
+    if (forward && this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill(signal);
+    }
+  }
+
+  async run(): Promise<RecordResult> {
+    const opts = this.options;
+    const cwd = path.resolve(opts.cwd);
+    const baseEnv = opts.env ?? process.env;
+    const { params, sources, configFiles } = collectParams(opts, cwd);
+
+    const storeDir = opts.storeDir ?? (await resolveStoreDir(cwd, baseEnv));
+    const id = newRunId();
+    const dir = runDir(storeDir, id);
+    fs.mkdirSync(dir, { recursive: true });
+
+    const record: RunRecord = {
+      version: RUN_RECORD_VERSION,
+      id,
+      name: opts.name?.trim() || defaultRunName(opts.command, id),
+      command: opts.command,
+      cwd,
+      cwdInRepo: null,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      status: 'running',
+      exitCode: null,
+      signal: null,
+      pid: process.pid,
+      host: os.hostname(),
+      user: safeUserName(),
+      tags: opts.tags ?? [],
+      git: null,
+      gitError: null,
+      params,
+      paramSources: sources,
+      configFiles: [],
+      env: null,
+      data: [],
+      artifacts: [],
+      seed: findSeed(params, sources),
+      metricsSummary: null,
+      problems: [],
+    };
+    writeRunRecord(storeDir, record);
+
+    try {
+      record.git = await captureSnapshot({
+        cwd,
+        runId: id,
+        storeDir,
+        message: `runlens snapshot of run ${id}\n\nname: ${record.name}\ncommand: ${JSON.stringify(opts.command)}`,
+        limits: opts.snapshotLimits,
+      });
+      record.cwdInRepo = path.relative(record.git.root, cwd).split(path.sep).join('/');
+    } catch (err) {
+      record.gitError = err instanceof GitUnavailableError ? err.message : `no code snapshot: ${(err as Error).message}`;
+    }
+    const cache = new HashCache(path.join(storeDir, 'cache', 'hashes.json'));
+    record.configFiles = configFiles.map((f) => hashPath(f, cwd, cache));
+    record.data = (opts.data ?? []).map((p) => hashPath(p, cwd, cache));
+    for (const d of record.data) if (d.kind === 'missing') record.problems.push(`data ${d.path} is missing: ${d.error ?? ''}`.trim());
+    writeRunRecord(storeDir, record);
+    opts.onStarted?.(record, dir);
+
+    const outcome = this.interruptedBy
+      ? { code: null, signal: this.interruptedBy, spawnError: null }
+      : await this.execute(record, storeDir, dir, baseEnv);
+
+    record.endedAt = new Date().toISOString();
+    record.signal = outcome.signal;
+    record.exitCode = outcome.code ?? (outcome.signal ? 128 + (SIGNAL_NUMBERS[outcome.signal] ?? 0) : 1);
+    record.status = finalStatus(outcome.code, outcome.signal, this.interruptedBy, outcome.spawnError);
+    if (outcome.spawnError) {
+      record.exitCode = 127;
+      record.problems.push(`could not start ${opts.command[0]}: ${outcome.spawnError}`);
+    }
+    record.artifacts = (opts.artifacts ?? []).map((p) => hashPath(p, cwd, cache));
+    for (const a of record.artifacts) if (a.kind === 'missing') record.problems.push(`artifact ${a.path} was not written`);
+    mergeRunParams(record, dir);
+    cache.save();
+    writeRunRecord(storeDir, record);
+    return { record, exitCode: record.exitCode };
+  }
+
+  private execute(record: RunRecord, storeDir: string, dir: string, baseEnv: NodeJS.ProcessEnv) {
+    const opts = this.options;
+    const metricsFile = path.join(dir, 'metrics.jsonl');
+    const helperDir = opts.pythonHelperDir;
+    const env: NodeJS.ProcessEnv = {
+      ...baseEnv,
+      RUNLENS_RUN_ID: record.id,
+      RUNLENS_RUN_DIR: dir,
+      RUNLENS_METRICS_FILE: metricsFile,
+      // A pipe makes Python buffer its output; metrics must arrive as they are printed.
+      PYTHONUNBUFFERED: '1',
+    };
+    if (helperDir) env.PYTHONPATH = baseEnv.PYTHONPATH ? `${helperDir}${path.delimiter}${baseEnv.PYTHONPATH}` : helperDir;
+
+    const log = new AppendOnlyFile(path.join(dir, 'stdout.log'));
+    const metrics = new AppendOnlyFile(metricsFile);
+    const malformed = { count: 0, samples: [] as { source: string; line: number; text: string; reason: string }[] };
+    let stdoutLineNo = 0;
+
+    const takeStdoutLines = (bytes: Buffer) => {
+      log.append(bytes);
+      const now = Date.now() / 1000;
+      let out = '';
+      const text = bytes.toString('utf8');
+      let start = 0;
+      while (start < text.length) {
+        let end = text.indexOf('\n', start);
+        if (end < 0) end = text.length;
+        const line = text.slice(start, end);
+        start = end + 1;
+        stdoutLineNo++;
+        const first = line.charCodeAt(line.search(/\S/));
+        if (first !== 0x7b /* { */ && first !== 0x72 /* r */) continue;
+        const parsed = parseOutputLine(line);
+        if (parsed.kind === 'metrics') {
+          const { record: m, verbatim } = parsed;
+          if (verbatim && m.t !== null) out += line.trim() + '\n';
+          else if (verbatim && !line.includes('runlens:')) out += `{"t":${now},${line.trim().slice(1)}\n`;
+          else out += formatMetricRecord({ ...m, t: m.t ?? now }) + '\n';
+        } else if (parsed.kind === 'malformed') {
+          malformed.count++;
+          if (malformed.samples.length < MAX_MALFORMED_SAMPLES) {
+            malformed.samples.push({ source: 'stdout', line: stdoutLineNo, text: line.slice(0, 200), reason: parsed.reason });
+          }
+        }
+      }
+      metrics.append(out);
+    };
+
+    return new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: string | null }>((resolve) => {
+      const child = spawn(opts.command[0]!, opts.command.slice(1), {
+        cwd: record.cwd,
+        env,
+        stdio: [opts.stdin ?? 'inherit', 'pipe', 'pipe'],
+      });
+      this.child = child;
+      if (this.interruptedBy) child.kill(this.interruptedBy);
+
+      const python = isPythonInterpreter(opts.command[0]!) ? opts.command[0]! : isPythonCommand(opts.command) ? 'python3' : null;
+      const envCapture = captureEnvironment(env, python).then(
+        (captured) => {
+          record.env = captured;
+          if (record.status === 'running') writeRunRecord(storeDir, record);
+        },
+        (err: Error) => record.problems.push(`environment not captured: ${err.message}`),
+      );
+
+      const stdoutLines = new LineSplitter();
+      const stderrLines = new LineSplitter();
+      child.stdout!.on('data', (chunk: Buffer) => {
+        opts.stdout?.write(chunk);
+        const lines = stdoutLines.push(chunk);
+        if (lines) takeStdoutLines(lines);
+      });
+      child.stderr!.on('data', (chunk: Buffer) => {
+        opts.stderr?.write(chunk);
+        const lines = stderrLines.push(chunk);
+        if (lines) log.append(lines);
+      });
+
+      let settled = false;
+      const settle = (code: number | null, signal: NodeJS.Signals | null, spawnError: string | null) => {
+        if (settled) return;
+        settled = true;
+        const restOut = stdoutLines.end();
+        if (restOut) takeStdoutLines(restOut);
+        const restErr = stderrLines.end();
+        if (restErr) log.append(restErr);
+        log.close();
+        metrics.close();
+        void envCapture.finally(() => {
+          const summary = summarizeMetricsFile(metricsFile);
+          summary.malformed += malformed.count;
+          summary.malformedSamples = [...malformed.samples, ...summary.malformedSamples].slice(0, MAX_MALFORMED_SAMPLES);
+          record.metricsSummary = summary;
+          if (summary.malformed > 0) {
+            const first = summary.malformedSamples[0];
+            record.problems.push(
+              `${summary.malformed} metric line(s) could not be read` +
+                (first ? `; first, ${first.source} line ${first.line}: ${first.reason}` : ''),
+            );
+          }
+          resolve({ code, signal, spawnError });
+        });
+      };
+      child.on('error', (err) => settle(null, null, err.message));
+      child.on('close', (code, signal) => settle(code, signal, null));
+    });
+  }
+}
+
+function finalStatus(code: number | null, signal: NodeJS.Signals | null, interruptedBy: NodeJS.Signals | null, spawnError: string | null): RunStatus {
+  if (spawnError) return 'failed';
+  if (interruptedBy || signal) return 'killed';
+  return code === 0 ? 'finished' : 'failed';
+}
+
+/** Params by precedence: config files, then the script's own flags, then `--param`. */
+function collectParams(opts: RecordOptions, cwd: string) {
+  const params: Record<string, ParamValue> = {};
+  const sources: Record<string, string> = {};
+  const configFiles = opts.configFiles ?? [];
+  for (const file of configFiles) {
+    for (const [k, v] of Object.entries(loadConfigFile(path.resolve(cwd, file)))) {
+      params[k] = v;
+      sources[k] = `config:${file}`;
+    }
+  }
+  for (const [k, v] of Object.entries(paramsFromArgv(scriptArguments(opts.command)))) {
+    params[k] = v;
+    sources[k] = 'argv';
+  }
+  for (const [k, v] of opts.params ?? []) {
+    params[k] = v;
+    sources[k] = 'cli';
+  }
+  return { params, sources, configFiles };
+}
+
+/** Params the command reported itself (runlens.py `params()`), appended to params.jsonl. */
+function mergeRunParams(record: RunRecord, dir: string): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, 'params.jsonl'), 'utf8');
+  } catch {
+    return;
+  }
+  let bad = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      for (const [k, v] of Object.entries(flattenParams(JSON.parse(line)))) {
+        record.params[k] = v;
+        record.paramSources[k] = 'run';
+      }
+    } catch {
+      bad++;
+    }
+  }
+  if (bad) record.problems.push(`${bad} line(s) of params.jsonl could not be read`);
+  record.seed = findSeed(record.params, record.paramSources) ?? record.seed;
+}
+
+function defaultRunName(command: string[], id: string): string {
+  const script = isPythonInterpreter(command[0] ?? '') ? command.find((a, i) => i > 0 && !a.startsWith('-')) : command[0];
+  const base = path.basename(script ?? command[0] ?? 'run').replace(/\.[^.]+$/, '') || 'run';
+  return `${base}-${id.slice(-4)}`;
+}
+
+function safeUserName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}

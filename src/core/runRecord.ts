@@ -1,0 +1,130 @@
+/** The shape of `run.json`: the truth about one run. See DESIGN.md section 1. */
+
+export const RUN_RECORD_VERSION = 1;
+
+export type RunStatus = 'running' | 'finished' | 'failed' | 'killed' | 'crashed';
+
+export interface ChangedFile {
+  path: string;
+  /** A added, M modified, D deleted, R renamed, T type changed (as `git diff --name-status`). */
+  status: string;
+  from?: string;
+  /** Size in the working tree; absent for deleted files. */
+  size?: number;
+  untracked?: boolean;
+}
+
+export interface SkippedFile {
+  path: string;
+  size?: number;
+  reason: string;
+}
+
+export interface SubmoduleState {
+  path: string;
+  commit: string | null;
+  dirty: boolean;
+}
+
+export interface GitInfo {
+  root: string;
+  head: string | null;
+  branch: string | null;
+  remote: string | null;
+  dirty: boolean;
+  snapshot: string;
+  tree: string;
+  ref: string;
+  changes: ChangedFile[];
+  skipped: SkippedFile[];
+  submodules: SubmoduleState[];
+  notes: string[];
+}
+
+export interface HashedPath {
+  /** As given on the command line. */
+  path: string;
+  kind: 'file' | 'dir' | 'missing';
+  size: number;
+  files: number;
+  sha256: string | null;
+  /** Per-file hashes of a folder, kept while the folder is small enough to list. */
+  entries?: { path: string; size: number; sha256: string }[];
+  error?: string;
+}
+
+export interface PythonInfo {
+  executable: string;
+  version: string;
+  implementation: string;
+  packages: Record<string, string>;
+}
+
+export interface EnvironmentInfo {
+  os: { platform: string; release: string; type: string; arch: string };
+  cpu: { model: string; cores: number };
+  memoryBytes: number;
+  node: string;
+  python: PythonInfo | null;
+  gpus: { name: string; memoryMiB: number | null; driver: string | null }[];
+  variables: Record<string, string>;
+  notes: string[];
+}
+
+export interface MetricSummary {
+  last: number;
+  min: number;
+  max: number;
+  count: number;
+  /** How many values were NaN; they are kept in the file, never counted as 0. */
+  nan: number;
+  lastStep: number;
+}
+
+export interface MetricsSummary {
+  /** Number of metric lines read. */
+  lines: number;
+  lastStep: number | null;
+  metrics: Record<string, MetricSummary>;
+  /** Lines that could not be read as metrics: stdout lines that looked like metrics, and bad lines in metrics.jsonl. */
+  malformed: number;
+  malformedSamples: { source: string; line: number; text: string; reason: string }[];
+}
+
+export interface SeedInfo {
+  value: number | string;
+  source: string;
+}
+
+export interface RunRecord {
+  version: number;
+  id: string;
+  name: string;
+  command: string[];
+  /** Absolute working directory, and the same relative to the repository root when there is one. */
+  cwd: string;
+  cwdInRepo: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  status: RunStatus;
+  exitCode: number | null;
+  signal: string | null;
+  pid: number;
+  host: string;
+  user: string;
+  tags: string[];
+  git: GitInfo | null;
+  gitError: string | null;
+  params: Record<string, unknown>;
+  /** Where each param came from: `cli`, `argv`, `config:<path>` or `run`. */
+  paramSources: Record<string, string>;
+  configFiles: HashedPath[];
+  env: EnvironmentInfo | null;
+  data: HashedPath[];
+  artifacts: HashedPath[];
+  seed: SeedInfo | null;
+  metricsSummary: MetricsSummary | null;
+  /** Problems met while recording, in words a person can act on. */
+  problems: string[];
+  reproduces?: string;
+}
