@@ -14,7 +14,6 @@ torch); NaN and +/-Infinity are kept, as the strings "NaN", "Infinity",
 
 import atexit
 import json
-import math
 import os
 import sys
 import threading
@@ -27,11 +26,12 @@ _FLUSH_SECONDS = 0.5
 
 _lock = threading.Lock()
 _buffer = []
-_last_flush = time.monotonic()
 _step = -1
 _fd = None
 _warned = False
-_key_cache = {}
+_keys = {}
+_flusher = None
+_time = time.time
 
 
 def enabled():
@@ -55,40 +55,30 @@ def _warn_once():
 
 
 def _key(name):
-    cached = _key_cache.get(name)
-    if cached is None:
-        if not isinstance(name, str):
-            raise TypeError("runlens.log: metric names must be strings, got %r" % (name,))
-        if name in ("step", "t"):
-            raise ValueError("runlens.log: %r is reserved; pass step=… instead" % name)
-        cached = _key_cache[name] = json.dumps(name)
-    return cached
+    if not isinstance(name, str):
+        raise TypeError("runlens.log: metric names must be strings, got %r" % (name,))
+    if name in ("step", "t"):
+        raise ValueError("runlens.log: %r is reserved; pass step=... instead" % name)
+    key = _keys[name] = json.dumps(name)
+    return key
 
 
 def _number(value):
-    if value.__class__ is float:
-        if value != value:
-            return '"NaN"'
-        if value in (math.inf, -math.inf):
-            return '"Infinity"' if value > 0 else '"-Infinity"'
-        return repr(value)
-    if value.__class__ is int:
-        return str(value)
     if isinstance(value, bool):
         return "1" if value else "0"
-    if hasattr(value, "item"):
+    if isinstance(value, int):
+        return str(int(value))
+    if hasattr(value, "item"):  # numpy scalars, 0-d tensors
         value = value.item()
     try:
-        return _number(float(value)) if not isinstance(value, int) else str(int(value))
+        value = float(value)
     except (TypeError, ValueError):
         raise TypeError("runlens.log: %r is not a number" % (value,))
-
-
-def _open():
-    global _fd
-    if _fd is None:
-        _fd = os.open(os.environ["RUNLENS_METRICS_FILE"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    return _fd
+    if value - value == 0.0:
+        return repr(value)
+    if value != value:
+        return '"NaN"'
+    return '"Infinity"' if value > 0 else '"-Infinity"'
 
 
 def _write(fd, data):
@@ -100,14 +90,37 @@ def _write(fd, data):
 
 
 def flush():
-    """Writes buffered lines now. Called automatically every 0.5 s of logging and at exit."""
-    global _buffer, _last_flush
+    """Writes buffered lines now. Happens on its own every 0.5 s, every 2000 lines, and at exit."""
+    global _fd
     with _lock:
-        if not _buffer:
+        # Slice then delete, each atomic under the GIL: a log() from another
+        # thread in between lands past `count` and waits for the next flush.
+        count = len(_buffer)
+        if count == 0:
             return
-        lines, _buffer = _buffer, []
-        _last_flush = time.monotonic()
-        _write(_open(), "".join(lines).encode("utf-8"))
+        lines = _buffer[:count]
+        del _buffer[:count]
+        if _fd is None:
+            _fd = os.open(os.environ["RUNLENS_METRICS_FILE"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        _write(_fd, "".join(lines).encode("utf-8"))
+
+
+def _flush_periodically():
+    while True:
+        time.sleep(_FLUSH_SECONDS)
+        try:
+            flush()
+        except Exception as err:  # a full disk must not kill training; say it once per failure
+            sys.stderr.write("runlens: could not write metrics: %s\n" % (err,))
+
+
+def _start_flusher():
+    global _flusher
+    if _flusher is None:
+        # A daemon thread, so a slow training loop still shows its metrics live,
+        # and log() itself stays a string format and a list append.
+        _flusher = threading.Thread(target=_flush_periodically, name="runlens-flush", daemon=True)
+        _flusher.start()
 
 
 def log(metrics, step=None):
@@ -116,24 +129,26 @@ def log(metrics, step=None):
     Without `step`, steps count up from 0 by one per call.
     """
     global _step
-    if not enabled():
-        _warn_once()
-        return
+    if _flusher is None:
+        if not enabled():
+            _warn_once()
+            return
+        _start_flusher()
     if step is None:
         _step += 1
         step = _step
     else:
         step = int(step)
         _step = step
-    parts = ['{"step":%d,"t":%r' % (step, time.time())]
+    line = '{"step":%d,"t":%r' % (step, _time())
     for name, value in metrics.items():
-        parts.append(",%s:%s" % (_key(name), _number(value)))
-    parts.append("}\n")
-    line = "".join(parts)
-    with _lock:
-        _buffer.append(line)
-        due = len(_buffer) >= _FLUSH_LINES or time.monotonic() - _last_flush >= _FLUSH_SECONDS
-    if due:
+        key = _keys.get(name) or _key(name)
+        if type(value) is float and value - value == 0.0:
+            line += ",%s:%r" % (key, value)
+        else:
+            line += "," + key + ":" + _number(value)
+    _buffer.append(line + "}\n")
+    if len(_buffer) >= _FLUSH_LINES:
         flush()
 
 
@@ -151,4 +166,13 @@ def params(values):
         os.close(fd)
 
 
+def _reset_in_forked_child():
+    # A forked worker (a DataLoader, say) must not write its parent's buffered lines again.
+    global _flusher
+    del _buffer[:]
+    _flusher = None
+
+
 atexit.register(flush)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_in_forked_child)

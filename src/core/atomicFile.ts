@@ -31,15 +31,38 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** A file opened for appending whole lines; each call is one write(2) with O_APPEND. */
+/**
+ * A file opened for appending whole lines; each call is one write(2) with
+ * O_APPEND, so lines from several writers never interleave. When another
+ * writer left a line unfinished (killed mid-line), the next append starts on
+ * a fresh line so the fragment cannot swallow a good line.
+ */
 export class AppendOnlyFile {
   private readonly fd: number;
+  private knownEnd = -1;
+
   constructor(readonly file: string) {
-    this.fd = fs.openSync(file, 'a');
+    this.fd = fs.openSync(file, 'a+');
   }
+
   append(text: string | Uint8Array): void {
     if (text.length > 0) writeAll(this.fd, text);
   }
+
+  appendLines(lines: string): void {
+    if (lines.length === 0) return;
+    const size = fs.fstatSync(this.fd).size;
+    let text = lines;
+    if (size > 0 && size !== this.knownEnd) {
+      const last = Buffer.alloc(1);
+      fs.readSync(this.fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) text = '\n' + lines;
+    }
+    const bytes = Buffer.from(text);
+    writeAll(this.fd, bytes);
+    this.knownEnd = size + bytes.length;
+  }
+
   close(): void {
     fs.closeSync(this.fd);
   }

@@ -42,14 +42,18 @@ export function parseScalar(text: string): ParamValue {
 /** A config file that cannot be used; the run does not start. */
 export class ConfigError extends Error {}
 
-/** Reads a YAML or JSON config file (by extension; YAML otherwise, which also reads JSON). */
-export function loadConfigFile(file: string): Record<string, ParamValue> {
+/**
+ * Reads a YAML or JSON config file (by extension; YAML otherwise, which also
+ * reads JSON). `file` is named in messages as given; `cwd` resolves it.
+ */
+export function loadConfigFile(file: string, cwd = process.cwd()): Record<string, ParamValue> {
   let parsed: unknown;
   try {
-    const text = fs.readFileSync(file, 'utf8');
+    const text = fs.readFileSync(path.resolve(cwd, file), 'utf8');
     parsed = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`cannot read config ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ConfigError(`cannot read config ${file}: ${reason}`);
   }
   if (parsed === null || typeof parsed !== 'object') throw new ConfigError(`config ${file} is not a mapping of keys to values`);
   return flattenParams(parsed);

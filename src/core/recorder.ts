@@ -208,7 +208,7 @@ export class RunRecorder {
           }
         }
       }
-      metrics.append(out);
+      metrics.appendLines(out);
     };
 
     return new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: string | null }>((resolve) => {
@@ -285,7 +285,7 @@ function collectParams(opts: RecordOptions, cwd: string) {
   const sources: Record<string, string> = {};
   const configFiles = opts.configFiles ?? [];
   for (const file of configFiles) {
-    for (const [k, v] of Object.entries(loadConfigFile(path.resolve(cwd, file)))) {
+    for (const [k, v] of Object.entries(loadConfigFile(file, cwd))) {
       params[k] = v;
       sources[k] = `config:${file}`;
     }

@@ -52,7 +52,7 @@ export async function lsCommand(args: string[]): Promise<number> {
   }
   const rows = runs.map((r) => [
     r.id.slice(0, 12),
-    truncate(r.name, 32),
+    truncate(safeText(r.name), 32),
     r.status,
     formatAge(r.startedAt),
     formatDuration(r.startedAt, r.endedAt),
@@ -79,7 +79,8 @@ export async function showCommand(args: string[]): Promise<number> {
 }
 
 function section(title: string, lines: string[]): string {
-  return lines.length ? `\n${title}\n${lines.map((l) => `  ${l}`).join('\n')}\n` : '';
+  const indented = lines.flatMap((l) => l.split('\n')).map((l) => `  ${l}`);
+  return indented.length ? `\n${title}\n${indented.join('\n')}\n` : '';
 }
 
 function describeRun(run: RunRecord): string {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gitAt, runGit } from './gitClient';
+import { execGit } from './gitClient';
 
 export interface RepositoryLocation {
   root: string;
@@ -11,7 +11,7 @@ export interface RepositoryLocation {
 
 /** Finds the repository holding `dir`, or explains why there is none. */
 export async function locateRepository(dir: string): Promise<RepositoryLocation> {
-  const out = await runGit(gitAt(dir), [
+  const out = await execGit(dir, [
     'rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-path', 'index', '--git-path', 'info/exclude',
   ]);
   const [root, gitDir, indexFile, excludeFile] = out.split('\n');

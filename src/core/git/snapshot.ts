@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ChangedFile, GitInfo, SkippedFile, SubmoduleState } from '../runRecord';
-import { gitAt, runGit, splitNul } from './gitClient';
+import { execGit, splitNul } from './gitClient';
 import { excludeFromGit, locateRepository, type RepositoryLocation } from './repository';
 import { stripUrlCredentials } from './remoteUrl';
 
@@ -51,14 +51,14 @@ export async function captureSnapshot(request: SnapshotRequest): Promise<GitInfo
   const limits = { ...DEFAULT_SNAPSHOT_LIMITS, ...request.limits };
   const repo = await locateRepository(request.cwd);
   if (request.storeDir) excludeFromGit(repo, request.storeDir);
-  const git = gitAt(repo.root);
+  const git = (args: string[]) => execGit(repo.root, args);
   const notes: string[] = [];
 
   const [head, branch, remote, untrackedOut] = await Promise.all([
-    runGit(git, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']).then((s) => s.trim() || null),
-    runGit(git, ['symbolic-ref', '-q', '--short', 'HEAD']).then((s) => s.trim() || null),
+    git(['rev-parse', '-q', '--verify', 'HEAD^{commit}']).then((s) => s.trim() || null),
+    git(['symbolic-ref', '-q', '--short', 'HEAD']).then((s) => s.trim() || null),
     readRemote(repo),
-    runGit(git, ['ls-files', '--others', '--exclude-standard', '-z']),
+    git(['ls-files', '--others', '--exclude-standard', '-z']),
   ]);
   if (!head) notes.push('the repository has no commit yet: the snapshot has no parent');
   if (!branch) notes.push(head ? 'HEAD is detached' : 'no branch yet');
@@ -69,18 +69,27 @@ export async function captureSnapshot(request: SnapshotRequest): Promise<GitInfo
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-index-'));
   try {
     const tempIndex = path.join(tempDir, 'index');
-    if (fs.existsSync(repo.indexFile)) fs.copyFileSync(repo.indexFile, tempIndex);
-    const staging = gitAt(repo.root, { GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1', ...SNAPSHOT_IDENTITY });
+    if (fs.existsSync(repo.indexFile)) {
+      fs.copyFileSync(repo.indexFile, tempIndex);
+      // git re-reads the content of entries as new as the index file itself
+      // ("racily clean"); a copy with a fresh mtime would make git trust stale
+      // stat data and miss an edit made in the same second as the last commit.
+      // Rounding down only ever makes more entries count as racy.
+      const { atime, mtimeMs } = fs.statSync(repo.indexFile);
+      fs.utimesSync(tempIndex, atime, new Date(Math.floor(mtimeMs)));
+    }
+    const stagingEnv = { ...process.env, GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1', ...SNAPSHOT_IDENTITY };
+    const staging = (args: string[]) => execGit(repo.root, args, stagingEnv);
 
-    await runGit(staging, ['add', '-u']);
+    await staging(['add', '-u']);
     if (untracked.length > 0) {
       const list = path.join(tempDir, 'untracked');
       fs.writeFileSync(list, untracked.map((f) => f.path).join('\0') + '\0');
-      await runGit(staging, ['add', '--pathspec-from-file=' + list, '--pathspec-file-nul']);
+      await staging(['add', '--pathspec-from-file=' + list, '--pathspec-file-nul']);
     }
-    const tree = (await runGit(staging, ['write-tree'])).trim();
+    const tree = (await staging(['write-tree'])).trim();
     const [changesOut, submodules] = await Promise.all([
-      runGit(staging, ['diff-tree', '-r', '-z', '-M', '--name-status', head ?? EMPTY_TREE, tree]),
+      staging(['diff-tree', '-r', '-z', '-M', '--name-status', head ?? EMPTY_TREE, tree]),
       readSubmodules(repo, tree, staging),
     ]);
     for (const sub of submodules) {
@@ -90,9 +99,9 @@ export async function captureSnapshot(request: SnapshotRequest): Promise<GitInfo
     const changes = parseNameStatus(changesOut, repo.root, untrackedPaths);
 
     const message = request.message ?? `runlens snapshot of run ${request.runId}`;
-    const snapshot = (await runGit(staging, ['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message])).trim();
+    const snapshot = (await staging(['commit-tree', tree, ...(head ? ['-p', head] : []), '-m', message])).trim();
     const ref = snapshotRef(request.runId);
-    await runGit(git, ['update-ref', ref, snapshot]);
+    await git(['update-ref', ref, snapshot]);
 
     return {
       root: repo.root,
@@ -114,7 +123,7 @@ export async function captureSnapshot(request: SnapshotRequest): Promise<GitInfo
 }
 
 async function readRemote(repo: RepositoryLocation): Promise<string | null> {
-  const out = await runGit(gitAt(repo.root), ['config', '--get-regexp', '^remote\\..*\\.url$']);
+  const out = await execGit(repo.root, ['config', '--get-regexp', '^remote\\..*\\.url$']);
   const remotes = new Map<string, string>();
   for (const line of out.split('\n')) {
     const match = /^remote\.(.+)\.url (.*)$/.exec(line);
@@ -174,9 +183,9 @@ function parseNameStatus(output: string, root: string, untracked: Set<string>): 
   return changes;
 }
 
-async function readSubmodules(repo: RepositoryLocation, tree: string, git: ReturnType<typeof gitAt>): Promise<SubmoduleState[]> {
+async function readSubmodules(repo: RepositoryLocation, tree: string, git: (args: string[]) => Promise<string>): Promise<SubmoduleState[]> {
   if (!fs.existsSync(path.join(repo.root, '.gitmodules'))) return [];
-  const out = await runGit(git, ['ls-tree', '-r', '-z', tree]);
+  const out = await git(['ls-tree', '-r', '-z', tree]);
   const states: SubmoduleState[] = [];
   for (const entry of splitNul(out)) {
     const match = /^160000 commit ([0-9a-f]+)\t(.*)$/s.exec(entry);
@@ -184,7 +193,7 @@ async function readSubmodules(repo: RepositoryLocation, tree: string, git: Retur
     const subPath = match[2]!;
     let dirty = false;
     try {
-      dirty = (await runGit(gitAt(path.join(repo.root, subPath)), ['status', '--porcelain'])).trim() !== '';
+      dirty = (await execGit(path.join(repo.root, subPath), ['status', '--porcelain'])).trim() !== '';
     } catch {
       // not checked out: nothing inside can differ
     }
