@@ -17,14 +17,23 @@ function testEntries(dir) {
     .map((f) => path.join(dir, f));
 }
 
+/** sql.js loads its wasm from beside the bundle that uses it; it is never fetched. */
+function copyWasm(outdir) {
+  fs.mkdirSync(outdir, { recursive: true });
+  fs.copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(outdir, 'sql-wasm.wasm'));
+}
+
 async function main() {
   const builds = [esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' })];
+  copyWasm('dist');
   if (flags.has('--tests')) {
     fs.rmSync('out/test', { recursive: true, force: true });
     builds.push(esbuild.build({ ...common, entryPoints: testEntries('test/unit'), outbase: 'test', outdir: 'out/test' }));
+    copyWasm('out/test/unit');
   }
   if (flags.has('--bench')) {
     builds.push(esbuild.build({ ...common, entryPoints: { bench: 'bench/bench.ts' }, outdir: 'out/bench' }));
+    copyWasm('out/bench');
   }
   await Promise.all(builds);
 }

@@ -56,6 +56,28 @@ describe('runlens ls, show and diff', () => {
     assert.deepEqual(json.data, []);
   });
 
+  test('ls --where and --sort answer from the index, which is saved and reused', () => {
+    const out = runCli(['ls', '--where', 'params.lr > 0.15 and metrics.loss < 1', '--sort', '-metrics.loss'], repo);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /deeper/);
+    assert.doesNotMatch(out.stdout, /baseline/);
+    assert.ok(fs.existsSync(path.join(repo, '.runlens', 'index.sqlite')));
+    const sorted = runCli(['ls', '--sort', 'name', '--json'], repo);
+    assert.deepEqual((JSON.parse(sorted.stdout) as RunRecord[]).map((r) => r.name), ['baseline', 'deeper']);
+    assert.match(runCli(['ls', '--where', 'tag = nothing'], repo).stdout, /^No run matches\.$/m);
+    const bad = runCli(['ls', '--where', 'metrics.loss <'], repo);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /expected a value after "<", found the end of the query at position 15\n {2}metrics\.loss <\n {16}\^/);
+  });
+
+  test('a corrupt index is rebuilt from the run files, with a message, and loses nothing', () => {
+    fs.writeFileSync(path.join(repo, '.runlens', 'index.sqlite'), 'garbage');
+    const out = runCli(['ls', '--json'], repo);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /the index was unusable .*; rebuilding it from the run files/);
+    assert.equal((JSON.parse(out.stdout) as RunRecord[]).length, 2);
+  });
+
   test('the user\'s work tree and index were never touched by recording', () => {
     assert.equal(git(repo, 'status', '--porcelain'), ' M model.py\n?? augment.py\n');
   });

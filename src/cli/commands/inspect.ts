@@ -1,6 +1,11 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { INDEX_FILE, RunIndex, type IndexedRun } from '../../core/index/runIndex';
+import { QuerySyntaxError } from '../../core/query/ast';
+import { parseQuery, parseSort } from '../../core/query/parse';
 import { diffRuns } from '../../core/runDiff';
 import type { RunRecord } from '../../core/runRecord';
-import { listRuns, resolveRun, resolveStoreDir, RunLookupError, type RunListing } from '../../core/store';
+import { listRuns, readRunRecord, resolveRun, resolveStoreDir, RunLookupError, type RunListing } from '../../core/store';
 import { expectPositionals, flag, parseArgs, single, UsageError } from '../args';
 import { formatAge, formatDuration, formatNumber, safeText, table, truncate } from '../terminalText';
 
@@ -21,47 +26,68 @@ function lookup(runs: RunRecord[], query: string): RunRecord {
   }
 }
 
-function metricsCell(run: RunRecord, count = 3): string {
-  return Object.entries(run.metricsSummary?.metrics ?? {})
-    .slice(0, count)
-    .map(([k, m]) => `${k}=${formatNumber(m.last)}`)
-    .join(' ');
+export const LS_USAGE = "runlens ls [--where QUERY] [--sort [-]FIELD,…] [--limit N] [--json]";
+
+/** Query errors point at the spot, like a compiler would. */
+function parseOrExplain<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof QuerySyntaxError) throw new UsageError(`${err.message}\n${err.pointer()}`);
+    throw err;
+  }
 }
 
-function commitCell(run: RunRecord): string {
-  if (!run.git) return '-';
-  return (run.git.head ?? run.git.snapshot).slice(0, 8) + (run.git.dirty ? '*' : '');
+function indexedCommit(run: IndexedRun): string {
+  if (!run.snapshot) return '-';
+  return (run.head ?? run.snapshot).slice(0, 8) + (run.dirty ? '*' : '');
 }
-
-export const LS_USAGE = 'runlens ls [--json] [--limit N]';
 
 export async function lsCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, [{ name: 'json' }, { name: 'limit', value: true }]);
+  const parsed = parseArgs(args, [{ name: 'json' }, { name: 'limit', value: true }, { name: 'where', value: true }, { name: 'sort', value: true }]);
   expectPositionals(parsed, [], LS_USAGE);
   const limitText = single(parsed, 'limit');
-  const limit = limitText === undefined ? Infinity : Number(limitText);
-  if (!(limit >= 0) || !Number.isInteger(limit === Infinity ? 0 : limit)) throw new UsageError(`--limit expects a whole number, got "${limitText}"`);
-  const runs = (await loadRuns()).runs.slice(0, limit);
-  if (flag(parsed, 'json')) {
-    process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+  const limit = limitText === undefined ? undefined : Number(limitText);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new UsageError(`--limit expects a whole number, got "${limitText}"`);
+  const where = parseOrExplain(() => parseQuery(single(parsed, 'where') ?? ''));
+  const sort = parseOrExplain(() => parseSort(single(parsed, 'sort') ?? '-started'));
+
+  const storeDir = await resolveStoreDir(process.cwd());
+  const index = await RunIndex.open(storeDir);
+  try {
+    if (index.opened.rebuilt && fs.existsSync(path.join(storeDir, INDEX_FILE))) {
+      process.stderr.write(`runlens: ${index.opened.rebuilt}; rebuilding it from the run files\n`);
+    }
+    const report = index.refresh();
+    for (const bad of report.unreadable) {
+      process.stderr.write(`runlens: run folder ${safeText(bad.dir)} cannot be read (${safeText(bad.reason)}); it is left as it is\n`);
+    }
+    const runs = index.query(where, sort, limit);
+    if (fs.existsSync(path.join(storeDir, 'runs'))) index.save();
+    if (flag(parsed, 'json')) {
+      const records = runs.map((r) => readRunRecord(storeDir, r.id));
+      process.stdout.write(JSON.stringify(records, null, 2) + '\n');
+      return 0;
+    }
+    if (runs.length === 0) {
+      process.stdout.write(where ? 'No run matches.\n' : 'No runs recorded here yet. Record one with: runlens run -- python train.py\n');
+      return 0;
+    }
+    const rows = runs.map((r) => [
+      r.id.slice(0, 12),
+      truncate(safeText(r.name), 32),
+      r.status,
+      r.startedAt ? formatAge(r.startedAt) : '-',
+      r.startedAt ? formatDuration(r.startedAt, r.endedAt) : '-',
+      truncate(r.branch ?? (r.snapshot ? '(detached)' : '-'), 20),
+      indexedCommit(r),
+      r.metrics.slice(0, 3).map((m) => `${m.key}=${formatNumber(m.last)}`).join(' '),
+    ]);
+    process.stdout.write(table(['ID', 'NAME', 'STATUS', 'STARTED', 'DURATION', 'BRANCH', 'COMMIT', 'METRICS'], rows) + '\n');
     return 0;
+  } finally {
+    index.close();
   }
-  if (runs.length === 0) {
-    process.stdout.write('No runs recorded here yet. Record one with: runlens run -- python train.py\n');
-    return 0;
-  }
-  const rows = runs.map((r) => [
-    r.id.slice(0, 12),
-    truncate(safeText(r.name), 32),
-    r.status,
-    formatAge(r.startedAt),
-    formatDuration(r.startedAt, r.endedAt),
-    truncate(r.git?.branch ?? (r.git ? '(detached)' : '-'), 20),
-    commitCell(r),
-    metricsCell(r),
-  ]);
-  process.stdout.write(table(['ID', 'NAME', 'STATUS', 'STARTED', 'DURATION', 'BRANCH', 'COMMIT', 'METRICS'], rows) + '\n');
-  return 0;
 }
 
 export const SHOW_USAGE = 'runlens show <id, id prefix or name> [--json]';

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { MetricsSummary } from '../runRecord';
+import type { MetricSummary, MetricsSummary } from '../runRecord';
 import { parseMetricObject, type MetricRecord } from './metricLine';
 
 const CHUNK = 1 << 20;
@@ -11,87 +11,121 @@ export interface MetricsReadProblem {
   reason: string;
 }
 
+export interface ReadPosition {
+  /** Byte offset just past the last complete line read. */
+  offset: number;
+  /** Lines consumed so far, for line numbers in problems. */
+  line: number;
+  /** The step of the last line read (-1 before any). */
+  step: number;
+}
+
+export const START_OF_FILE: ReadPosition = { offset: 0, line: 0, step: -1 };
+
 /**
- * Streams a metrics.jsonl file, calling `onRecord` for each good line with its
- * step resolved (a line without one is the previous step + 1, starting at 0).
- * A bad line is reported and skipped; an unterminated last line is what a
- * killed writer leaves, so it is reported as torn rather than read.
+ * Streams a metrics.jsonl file from `from`, calling `onRecord` for each good
+ * line with its step resolved (a line without one is the previous step + 1,
+ * starting at 0). A bad line is reported and skipped. An unterminated last
+ * line is left unread when `tailMayGrow` (a live run is still writing it) and
+ * otherwise reported as torn, which is what a killed writer leaves.
  */
 export function readMetricsFile(
   file: string,
   onRecord: (record: MetricRecord & { step: number }) => void,
   onProblem: (problem: MetricsReadProblem) => void = () => {},
-): { lines: number } {
+  from: ReadPosition = START_OF_FILE,
+  tailMayGrow = false,
+): ReadPosition {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { lines: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return from;
     throw err;
   }
   const buffer = Buffer.allocUnsafe(CHUNK);
-  let carry = '';
-  let lineNo = 0;
-  let previousStep = -1;
+  let carry = Buffer.alloc(0);
+  let { offset, line, step } = from;
   const handle = (text: string) => {
-    lineNo++;
+    line++;
     if (text.trim() === '') return;
     const result = parseMetricObject(text);
     if (result.kind === 'metrics') {
-      const step = result.record.step ?? previousStep + 1;
-      previousStep = step;
+      step = result.record.step ?? step + 1;
       onRecord({ ...result.record, step });
     } else {
-      onProblem({ line: lineNo, text: text.slice(0, 200), reason: result.kind === 'malformed' ? result.reason : 'no numeric values' });
+      onProblem({ line, text: text.slice(0, 200), reason: result.kind === 'malformed' ? result.reason : 'no numeric values' });
     }
   };
   try {
+    let position = from.offset;
     for (;;) {
-      const n = fs.readSync(fd, buffer, 0, CHUNK, null);
+      const n = fs.readSync(fd, buffer, 0, CHUNK, position);
       if (n === 0) break;
-      const text = carry + buffer.toString('utf8', 0, n);
-      const lines = text.split('\n');
-      carry = lines.pop()!;
-      for (const line of lines) handle(line);
+      position += n;
+      const chunk = carry.length ? Buffer.concat([carry, buffer.subarray(0, n)]) : buffer.subarray(0, n);
+      const last = chunk.lastIndexOf(0x0a);
+      if (last < 0) {
+        carry = Buffer.from(chunk);
+        continue;
+      }
+      for (const text of chunk.toString('utf8', 0, last).split('\n')) handle(text);
+      offset += last + 1;
+      carry = Buffer.from(chunk.subarray(last + 1));
     }
   } finally {
     fs.closeSync(fd);
   }
-  if (carry.trim() !== '') {
-    lineNo++;
-    onProblem({ line: lineNo, text: carry.slice(0, 200), reason: 'torn last line (the writer stopped mid-line)' });
+  if (!tailMayGrow && carry.toString('utf8').trim() !== '') {
+    onProblem({ line: line + 1, text: carry.toString('utf8', 0, 200), reason: 'torn last line (the writer stopped mid-line)' });
   }
-  return { lines: lineNo };
+  return { offset, line, step };
 }
 
-/** Last, min and max of every metric, ignoring NaN for min and max but counting it. */
-export function summarizeMetricsFile(file: string, source = 'metrics.jsonl'): MetricsSummary {
-  const summary: MetricsSummary = { lines: 0, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
-  readMetricsFile(
-    file,
-    (record) => {
-      summary.lines++;
-      summary.lastStep = record.step;
-      for (const [key, value] of Object.entries(record.values)) {
-        let m = summary.metrics[key];
-        if (!m) m = summary.metrics[key] = { last: value, min: Infinity, max: -Infinity, count: 0, nan: 0, lastStep: record.step };
-        m.last = value;
-        m.lastStep = record.step;
-        m.count++;
-        if (Number.isNaN(value)) m.nan++;
-        else {
-          if (value < m.min) m.min = value;
-          if (value > m.max) m.max = value;
-        }
-      }
-    },
-    (problem) => {
-      summary.malformed++;
-      if (summary.malformedSamples.length < MAX_SAMPLES) summary.malformedSamples.push({ source, ...problem });
-    },
-  );
-  for (const m of Object.values(summary.metrics)) {
-    if (m.nan === m.count) m.min = m.max = NaN; // every value NaN: there is no min or max to show
+/** Last, min and max of every metric, built up line by line; it can resume where it stopped. */
+export class MetricsAccumulator {
+  readonly summary: MetricsSummary;
+  position: ReadPosition;
+
+  constructor(summary?: MetricsSummary, position: ReadPosition = START_OF_FILE) {
+    this.summary = summary ?? { lines: 0, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
+    this.position = position;
   }
-  return summary;
+
+  /** Reads what the file gained since the last call. */
+  readFrom(file: string, source = 'metrics.jsonl', tailMayGrow = false): this {
+    const s = this.summary;
+    this.position = readMetricsFile(
+      file,
+      (record) => {
+        s.lines++;
+        s.lastStep = record.step;
+        for (const [key, value] of Object.entries(record.values)) {
+          let m: MetricSummary | undefined = s.metrics[key];
+          if (!m) m = s.metrics[key] = { last: value, min: NaN, max: NaN, count: 0, nan: 0, lastStep: record.step };
+          m.last = value;
+          m.lastStep = record.step;
+          m.count++;
+          if (Number.isNaN(value)) m.nan++;
+          else {
+            // NaN min/max means "no number yet": every value NaN leaves them NaN.
+            if (!(value >= m.min)) m.min = value;
+            if (!(value <= m.max)) m.max = value;
+          }
+        }
+      },
+      (problem) => {
+        s.malformed++;
+        if (s.malformedSamples.length < MAX_SAMPLES) s.malformedSamples.push({ source, ...problem });
+      },
+      this.position,
+      tailMayGrow,
+    );
+    return this;
+  }
+}
+
+/** Last, min and max of every metric of a finished run, ignoring NaN for min and max but counting it. */
+export function summarizeMetricsFile(file: string, source = 'metrics.jsonl'): MetricsSummary {
+  return new MetricsAccumulator().readFrom(file, source).summary;
 }

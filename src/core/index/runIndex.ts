@@ -1,0 +1,418 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Database, SqlValue } from 'sql.js';
+import { writeFileAtomic } from '../atomicFile';
+import { MetricsAccumulator, type ReadPosition } from '../metrics/metricsFile';
+import type { Expr, SortKey } from '../query/ast';
+import { SqlCompiler } from '../query/toSql';
+import { isRunId } from '../runId';
+import type { MetricsSummary, RunRecord, RunStatus } from '../runRecord';
+import { parseRunRecord, runDir, runsDir, withLiveStatus, type UnreadableRun } from '../store';
+import { SCHEMA, SCHEMA_VERSION } from './schema';
+import { loadSqlJs } from './sqlite';
+
+export const INDEX_FILE = 'index.sqlite';
+
+/** A change younger than this may share its mtime with the next one; such a run is read again next time. */
+const DEFAULT_RACY_MS = 2000;
+
+export interface IndexOptions {
+  /** How recent a folder's mtime must be to be re-read on the next refresh anyway (git's "racily clean"). */
+  racyMs?: number;
+}
+
+export interface IndexedMetric {
+  key: string;
+  last: number;
+  min: number;
+  max: number;
+  count: number;
+  nan: number;
+  lastStep: number | null;
+}
+
+/** What the index knows of a run: enough for lists, trees and sorting without opening run.json. */
+export interface IndexedRun {
+  id: string;
+  name: string;
+  status: RunStatus;
+  startedAt: string | null;
+  endedAt: string | null;
+  exitCode: number | null;
+  branch: string | null;
+  head: string | null;
+  snapshot: string | null;
+  dirty: boolean | null;
+  host: string | null;
+  user: string | null;
+  problems: number;
+  reproduces: string | null;
+  metrics: IndexedMetric[];
+}
+
+export interface OpenReport {
+  /** Why the index was built from scratch, when it was. */
+  rebuilt: string | null;
+}
+
+export interface RefreshReport {
+  added: number;
+  updated: number;
+  removed: number;
+  unreadable: UnreadableRun[];
+}
+
+const regexCache = new Map<string, RegExp>();
+function matches(pattern: unknown, text: unknown): number {
+  if (typeof text !== 'string' || typeof pattern !== 'string') return 0;
+  let re = regexCache.get(pattern);
+  if (!re) {
+    re = new RegExp(pattern, 'i');
+    if (regexCache.size > 1000) regexCache.clear();
+    regexCache.set(pattern, re);
+  }
+  return re.test(text) ? 1 : 0;
+}
+
+function nullIfNaN(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
+}
+
+/**
+ * The sql.js index over `.runlens/runs/`: a cache that makes thousands of runs
+ * searchable in milliseconds. The run files are the truth; this is rebuilt
+ * from them whenever it is missing, unreadable or of another schema version,
+ * and it is refreshed incrementally (only run folders whose mtime changed, and
+ * the metrics files of live runs). It is saved atomically, and only by `save`.
+ */
+export class RunIndex {
+  private dirty = false;
+
+  private constructor(
+    private db: Database,
+    readonly storeDir: string,
+    readonly opened: OpenReport,
+    private readonly racyMs: number,
+  ) {
+    this.registerFunctions();
+  }
+
+  static async open(storeDir: string, options: IndexOptions = {}): Promise<RunIndex> {
+    const racyMs = options.racyMs ?? DEFAULT_RACY_MS;
+    const SQL = await loadSqlJs();
+    const file = path.join(storeDir, INDEX_FILE);
+    let rebuilt: string | null = null;
+    let bytes: Buffer | null = null;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch (err) {
+      rebuilt = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'there was no index yet' : `the index could not be read (${(err as Error).message})`;
+    }
+    if (bytes) {
+      let db: Database | null = null;
+      try {
+        db = new SQL.Database(bytes);
+        const version = db.exec("SELECT value FROM meta WHERE key = 'schema'")[0]?.values[0]?.[0];
+        if (String(version) !== String(SCHEMA_VERSION)) throw new Error(`it has schema version ${String(version)}, not ${SCHEMA_VERSION}`);
+        const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
+        if (check !== 'ok') throw new Error(`its integrity check says: ${String(check)}`);
+        const index = new RunIndex(db, storeDir, { rebuilt: null }, racyMs);
+        return index;
+      } catch (err) {
+        db?.close();
+        rebuilt = `the index was unusable (${(err as Error).message.replace(/^file is not a database$/, 'not a database')})`;
+      }
+    }
+    const db = new SQL.Database();
+    db.run(SCHEMA);
+    db.run("INSERT INTO meta(key, value) VALUES ('schema', :v)", { ':v': String(SCHEMA_VERSION) });
+    const index = new RunIndex(db, storeDir, { rebuilt }, racyMs);
+    index.dirty = true;
+    return index;
+  }
+
+  private registerFunctions(): void {
+    this.db.create_function('rl_match', matches);
+  }
+
+  /** Brings the index up to date with the run folders; returns what changed. */
+  refresh(): RefreshReport {
+    const report: RefreshReport = { added: 0, updated: 0, removed: 0, unreadable: [] };
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(runsDir(this.storeDir));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const known = new Map<string, { mtime: number; live: boolean; status: string; host: string | null; pid: number | null }>();
+    for (const row of this.rows('SELECT id, dir_mtime, live_summary, status, host, pid FROM runs')) {
+      known.set(String(row[0]), { mtime: Number(row[1]), live: row[2] === 1, status: String(row[3]), host: row[4] as string | null, pid: row[5] as number | null });
+    }
+    const knownBad = new Map<string, number>();
+    for (const row of this.rows('SELECT id, dir_mtime FROM unreadable')) knownBad.set(String(row[0]), Number(row[1]));
+
+    const now = Date.now();
+    const seen = new Set<string>();
+    this.db.run('BEGIN');
+    try {
+      for (const name of names) {
+        if (name.startsWith('.')) continue;
+        const dir = runDir(this.storeDir, name);
+        let stat: fs.Stats;
+        try {
+          stat = fs.statSync(dir);
+        } catch {
+          continue; // deleted while we looked
+        }
+        if (!stat.isDirectory()) {
+          if (isRunId(name)) this.markUnreadable(name, 'not a folder', 0);
+          seen.add(name);
+          continue;
+        }
+        seen.add(name);
+        // A folder changed moments ago may change again within the same mtime tick: read it again next time.
+        const mtime = now - stat.mtimeMs < this.racyMs ? 0 : stat.mtimeMs;
+        const row = known.get(name);
+        if (row && row.mtime === mtime && mtime !== 0) {
+          if (row.live) this.updateLive(name, row);
+          continue;
+        }
+        if (!row && knownBad.get(name) === mtime && mtime !== 0) continue;
+        if (this.indexRun(name, mtime)) {
+          if (row) report.updated++;
+          else report.added++;
+        }
+      }
+      for (const id of known.keys()) {
+        if (!seen.has(id)) {
+          this.deleteRun(id);
+          report.removed++;
+        }
+      }
+      for (const id of knownBad.keys()) if (!seen.has(id)) this.db.run('DELETE FROM unreadable WHERE id = :id', { ':id': id });
+      this.db.run('COMMIT');
+    } catch (err) {
+      this.db.run('ROLLBACK');
+      throw err;
+    }
+    if (report.added || report.updated || report.removed) this.dirty = true;
+    report.unreadable = this.unreadable();
+    return report;
+  }
+
+  /** Run folders that could not be read, with the reason; they are never deleted. */
+  unreadable(): UnreadableRun[] {
+    return this.rows('SELECT id, reason FROM unreadable ORDER BY id DESC').map((r) => ({
+      id: String(r[0]),
+      dir: runDir(this.storeDir, String(r[0])),
+      reason: String(r[1]),
+    }));
+  }
+
+  private rows(sql: string, params?: Record<string, SqlValue>): SqlValue[][] {
+    return this.db.exec(sql, params)[0]?.values ?? [];
+  }
+
+  private markUnreadable(id: string, reason: string, mtime: number): void {
+    this.deleteRun(id);
+    this.db.run('INSERT OR REPLACE INTO unreadable(id, reason, dir_mtime) VALUES (:id, :r, :m)', { ':id': id, ':r': reason, ':m': mtime });
+    this.dirty = true;
+  }
+
+  private deleteRun(id: string): void {
+    const p = { ':id': id };
+    this.db.run('DELETE FROM runs WHERE id = :id', p);
+    this.db.run('DELETE FROM params WHERE run_id = :id', p);
+    this.db.run('DELETE FROM metrics WHERE run_id = :id', p);
+    this.db.run('DELETE FROM tags WHERE run_id = :id', p);
+    this.db.run('DELETE FROM unreadable WHERE id = :id', p);
+  }
+
+  /** Reads one run folder into the index; false (and recorded as unreadable) when it cannot be read. */
+  private indexRun(id: string, mtime: number): boolean {
+    let record: RunRecord;
+    try {
+      record = withLiveStatus(parseRunRecord(fs.readFileSync(path.join(runDir(this.storeDir, id), 'run.json'), 'utf8'), id));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      this.markUnreadable(id, code === 'ENOENT' ? 'no run.json' : `run.json: ${(err as Error).message}`, mtime);
+      return false;
+    }
+    this.deleteRun(id);
+    const live = record.metricsSummary === null;
+    let summary = record.metricsSummary;
+    let position: ReadPosition = { offset: 0, line: 0, step: -1 };
+    if (live) {
+      const acc = new MetricsAccumulator().readFrom(path.join(runDir(this.storeDir, id), 'metrics.jsonl'), 'metrics.jsonl', record.status === 'running');
+      summary = acc.summary;
+      position = acc.position;
+    }
+    this.db.run(
+      `INSERT INTO runs(id, name, status, started_ms, ended_ms, exit_code, branch, head, snapshot, dirty, host, user, pid, command,
+         reproduces, problems, dir_mtime, metrics_offset, metrics_line, metrics_step, live_summary)
+       VALUES (:id, :name, :status, :started, :ended, :exit, :branch, :head, :snapshot, :dirty, :host, :user, :pid, :command,
+         :reproduces, :problems, :mtime, :offset, :line, :step, :live)`,
+      {
+        ':id': id,
+        ':name': record.name,
+        ':status': record.status,
+        ':started': nullIfNaN(Date.parse(record.startedAt)),
+        ':ended': record.endedAt ? nullIfNaN(Date.parse(record.endedAt)) : null,
+        ':exit': record.exitCode,
+        ':branch': record.git?.branch ?? null,
+        ':head': record.git?.head ?? null,
+        ':snapshot': record.git?.snapshot ?? null,
+        ':dirty': record.git ? (record.git.dirty ? 1 : 0) : null,
+        ':host': record.host ?? null,
+        ':user': record.user ?? null,
+        ':pid': record.pid ?? null,
+        ':command': Array.isArray(record.command) ? record.command.join(' ') : null,
+        ':reproduces': record.reproduces ?? null,
+        ':problems': record.problems?.length ?? 0,
+        ':mtime': mtime,
+        ':offset': position.offset,
+        ':line': position.line,
+        ':step': position.step,
+        ':live': live ? 1 : 0,
+      },
+    );
+    const insertParam = this.db.prepare('INSERT OR REPLACE INTO params(run_id, key, type, num, text) VALUES (?, ?, ?, ?, ?)');
+    try {
+      for (const [key, value] of Object.entries(record.params ?? {})) {
+        if (typeof value === 'number') insertParam.run([id, key, 'n', nullIfNaN(value), String(value)]);
+        else if (typeof value === 'boolean') insertParam.run([id, key, 'b', value ? 1 : 0, String(value)]);
+        else if (value === null || value === undefined) insertParam.run([id, key, 'z', null, null]);
+        else insertParam.run([id, key, 's', null, typeof value === 'string' ? value : JSON.stringify(value)]);
+      }
+    } finally {
+      insertParam.free();
+    }
+    for (const tag of new Set(record.tags ?? [])) this.db.run('INSERT INTO tags(run_id, tag) VALUES (:id, :t)', { ':id': id, ':t': tag });
+    this.writeMetrics(id, summary);
+    return true;
+  }
+
+  private writeMetrics(id: string, summary: MetricsSummary | null): void {
+    if (!summary) return;
+    const insert = this.db.prepare(
+      'INSERT OR REPLACE INTO metrics(run_id, key, ord, last, last_nan, min, max, count, nan, last_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    try {
+      let ord = 0;
+      for (const [key, m] of Object.entries(summary.metrics)) {
+        insert.run([id, key, ord++, nullIfNaN(m.last), Number.isNaN(m.last) ? 1 : 0, nullIfNaN(m.min), nullIfNaN(m.max), m.count, m.nan, m.lastStep]);
+      }
+    } finally {
+      insert.free();
+    }
+  }
+
+  /** A live run: read what its metrics file gained, and notice a recorder that died. */
+  private updateLive(id: string, row: { status: string; host: string | null; pid: number | null }): void {
+    const file = path.join(runDir(this.storeDir, id), 'metrics.jsonl');
+    const pos = this.rows('SELECT metrics_offset, metrics_line, metrics_step FROM runs WHERE id = :id', { ':id': id })[0];
+    let size = 0;
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      // no metrics yet
+    }
+    let status = row.status;
+    if (status === 'running' && row.pid !== null && row.host === os.hostname()) {
+      status = withLiveStatus({ status: 'running', host: row.host, pid: row.pid } as RunRecord).status;
+    }
+    const position: ReadPosition = { offset: Number(pos?.[0] ?? 0), line: Number(pos?.[1] ?? 0), step: Number(pos?.[2] ?? -1) };
+    if (size === position.offset && status === row.status) return;
+    const summary: MetricsSummary = { lines: 0, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
+    for (const r of this.rows('SELECT key, last, last_nan, min, max, count, nan, last_step FROM metrics WHERE run_id = :id ORDER BY ord', { ':id': id })) {
+      summary.metrics[String(r[0])] = {
+        last: r[2] === 1 ? NaN : Number(r[1]),
+        min: r[3] === null ? NaN : Number(r[3]),
+        max: r[4] === null ? NaN : Number(r[4]),
+        count: Number(r[5]),
+        nan: Number(r[6]),
+        lastStep: Number(r[7]),
+      };
+    }
+    const acc = new MetricsAccumulator(summary, position).readFrom(file, 'metrics.jsonl', status === 'running');
+    this.writeMetrics(id, acc.summary);
+    this.db.run('UPDATE runs SET status = :s, metrics_offset = :o, metrics_line = :l, metrics_step = :st WHERE id = :id', {
+      ':s': status,
+      ':o': acc.position.offset,
+      ':l': acc.position.line,
+      ':st': acc.position.step,
+      ':id': id,
+    });
+    this.dirty = true;
+  }
+
+  count(): number {
+    return Number(this.rows('SELECT count(*) FROM runs')[0]?.[0] ?? 0);
+  }
+
+  /** Runs matching `where`, in `sort` order (newest first after that), at most `limit`. */
+  query(where: Expr | null, sort: SortKey[] = [], limit?: number, now: number = Date.now()): IndexedRun[] {
+    const compiler = new SqlCompiler(now);
+    const condition = compiler.where(where);
+    const { joins, order } = compiler.orderBy(sort);
+    const limitSql = limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(limit))}` : '';
+    const selected = `SELECT r.id FROM runs r ${joins} WHERE ${condition} ORDER BY ${order}${limitSql}`;
+    const runs = this.rows(
+      `SELECT r.id, r.name, r.status, r.started_ms, r.ended_ms, r.exit_code, r.branch, r.head, r.snapshot, r.dirty, r.host, r.user, r.problems, r.reproduces
+       FROM runs r ${joins} WHERE ${condition} ORDER BY ${order}${limitSql}`,
+      compiler.bindings,
+    ).map(
+      (r): IndexedRun => ({
+        id: String(r[0]),
+        name: String(r[1]),
+        status: r[2] as RunStatus,
+        startedAt: r[3] === null ? null : new Date(Number(r[3])).toISOString(),
+        endedAt: r[4] === null ? null : new Date(Number(r[4])).toISOString(),
+        exitCode: r[5] as number | null,
+        branch: r[6] as string | null,
+        head: r[7] as string | null,
+        snapshot: r[8] as string | null,
+        dirty: r[9] === null ? null : r[9] === 1,
+        host: r[10] as string | null,
+        user: r[11] as string | null,
+        problems: Number(r[12]),
+        reproduces: r[13] as string | null,
+        metrics: [],
+      }),
+    );
+    if (runs.length === 0) return runs;
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    for (const m of this.rows(
+      `SELECT run_id, key, last, last_nan, min, max, count, nan, last_step FROM metrics WHERE run_id IN (${selected}) ORDER BY run_id, ord`,
+      compiler.bindings,
+    )) {
+      byId.get(String(m[0]))?.metrics.push({
+        key: String(m[1]),
+        last: m[3] === 1 ? NaN : Number(m[2]),
+        min: m[4] === null ? NaN : Number(m[4]),
+        max: m[5] === null ? NaN : Number(m[5]),
+        count: Number(m[6]),
+        nan: Number(m[7]),
+        lastStep: m[8] === null ? null : Number(m[8]),
+      });
+    }
+    return runs;
+  }
+
+  /** Writes the index atomically, when anything changed since it was opened or saved. */
+  save(): boolean {
+    if (!this.dirty) return false;
+    const bytes = this.db.export();
+    // export() reopens the database, which drops user functions.
+    this.registerFunctions();
+    fs.mkdirSync(this.storeDir, { recursive: true });
+    writeFileAtomic(path.join(this.storeDir, INDEX_FILE), bytes);
+    this.dirty = false;
+    return true;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

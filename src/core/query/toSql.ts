@@ -1,0 +1,170 @@
+import type { Comparison, Expr, Field, SortKey, Value } from './ast';
+
+export type SqlValue = number | string | null;
+
+const ORDERED = new Set<Comparison>(['<', '<=', '>', '>=']);
+
+/** SQLite's column for each attribute. */
+const COLUMN: Record<string, string> = {
+  id: 'r.id',
+  name: 'r.name',
+  status: 'r.status',
+  branch: 'r.branch',
+  host: 'r.host',
+  user: 'r.user',
+  command: 'r.command',
+  started: 'r.started_ms',
+  ended: 'r.ended_ms',
+  exit: 'r.exit_code',
+  dirty: 'r.dirty',
+};
+
+/**
+ * Compiles a query to a SQL condition over `runs r`. Every comparison yields 0
+ * or 1, never NULL, so `not` means what it says. One rule throughout: a
+ * comparison on a value a run does not have (or on NaN) is false, except
+ * `= null`. Tags are a set: `tag != x` holds for a run without tag x.
+ */
+export class SqlCompiler {
+  /** Named, so joins, WHERE and ORDER BY can be compiled in any order. */
+  readonly bindings: Record<string, SqlValue> = {};
+  private count = 0;
+
+  constructor(private readonly now: number = Date.now()) {}
+
+  private bind(value: SqlValue): string {
+    const name = `:p${++this.count}`;
+    this.bindings[name] = value;
+    return name;
+  }
+
+  where(expr: Expr | null): string {
+    return expr ? this.expr(expr) : '1';
+  }
+
+  private expr(e: Expr): string {
+    switch (e.kind) {
+      case 'and':
+        return `(${this.expr(e.left)} AND ${this.expr(e.right)})`;
+      case 'or':
+        return `(${this.expr(e.left)} OR ${this.expr(e.right)})`;
+      case 'not':
+        return `(NOT ${this.expr(e.expr)})`;
+      case 'cmp':
+        return this.comparison(e.field, e.op, e.value);
+    }
+  }
+
+  private test(column: string, op: Comparison, value: SqlValue): string {
+    if (op === '~') return `rl_match(${this.bind(value)}, ${column})`;
+    if (op === '!~') return `(${column} IS NOT NULL AND NOT rl_match(${this.bind(value)}, ${column}))`;
+    return `${column} ${op === '=' ? '=' : op} ${this.bind(value)}`;
+  }
+
+  private comparison(field: Field, op: Comparison, value: Value): string {
+    if (field.kind === 'metric') {
+      const present = `r.id IN (SELECT run_id FROM metrics WHERE key = ${this.bind(field.key)}`;
+      if (value.kind === 'null') return op === '=' ? `(NOT ${present}))` : `${present})`;
+      return `${present} AND last_nan = 0 AND ${this.test('last', op, numberOf(value))})`;
+    }
+    if (field.kind === 'param') {
+      const present = `r.id IN (SELECT run_id FROM params WHERE key = ${this.bind(field.key)}`;
+      switch (value.kind) {
+        case 'null':
+          return op === '=' ? `(NOT ${present} AND type <> 'z'))` : `${present} AND type <> 'z')`;
+        case 'bool':
+          return `${present} AND type = 'b' AND ${this.test('num', op, value.value ? 1 : 0)})`;
+        case 'number':
+        case 'duration':
+          return `${present} AND type = 'n' AND num IS NOT NULL AND ${this.test('num', op, numberOf(value))})`;
+        case 'string':
+          if (ORDERED.has(op)) return `${present} AND type = 's' AND ${this.test('text', op, value.value)})`;
+          return `${present} AND type <> 'z' AND ${this.test('text', op, value.value)})`;
+      }
+    }
+    return this.attribute(field.name, op, value);
+  }
+
+  private attribute(name: string, op: Comparison, value: Value): string {
+    if (name === 'tag') {
+      const has = (inner: string) => `r.id IN (SELECT run_id FROM tags WHERE ${inner})`;
+      if (value.kind === 'null') return op === '=' ? `(NOT ${has('1')})` : has('1');
+      const text = value.kind === 'string' ? value.value : String(valueText(value));
+      if (op === '=') return has(`tag = ${this.bind(text)}`);
+      if (op === '!=') return `(NOT ${has(`tag = ${this.bind(text)}`)})`;
+      if (op === '~') return has(`rl_match(${this.bind(text)}, tag)`);
+      return `(NOT ${has(`rl_match(${this.bind(text)}, tag)`)})`;
+    }
+    if (name === 'commit') {
+      if (value.kind === 'null') return op === '=' ? '(r.head IS NULL)' : '(r.head IS NOT NULL)';
+      const text = String(valueText(value)).toLowerCase();
+      if (op === '~' || op === '!~') return `COALESCE(${this.test('r.head', op, text)}, 0)`;
+      const bound = this.bind(text);
+      const prefix = `(COALESCE(substr(r.head, 1, length(${bound})) = ${bound}, 0) OR COALESCE(substr(r.snapshot, 1, length(${bound})) = ${bound}, 0))`;
+      return op === '=' ? prefix : `(r.head IS NOT NULL AND NOT ${prefix})`;
+    }
+    if (name === 'age' || name === 'duration') {
+      const seconds = numberOf(value);
+      const span = name === 'age' ? `((${this.bind(this.now)} - r.started_ms) / 1000.0)` : `((COALESCE(r.ended_ms, ${this.bind(this.now)}) - r.started_ms) / 1000.0)`;
+      return `COALESCE(${span} ${op} ${this.bind(seconds)}, 0)`;
+    }
+    const column = COLUMN[name]!;
+    if (value.kind === 'null') return op === '=' ? `(${column} IS NULL)` : `(${column} IS NOT NULL)`;
+    let sqlValue: SqlValue;
+    if (name === 'started' || name === 'ended') sqlValue = Date.parse(String(valueText(value)));
+    else if (name === 'dirty') sqlValue = value.kind === 'bool' && value.value ? 1 : 0;
+    else if (name === 'exit') sqlValue = numberOf(value);
+    else sqlValue = String(valueText(value));
+    return `COALESCE(${this.test(column, op, sqlValue)}, 0)`;
+  }
+
+  /** ORDER BY for the sort keys; runs without the value sort last, then newest first. */
+  orderBy(keys: SortKey[]): { joins: string; order: string } {
+    const joins: string[] = [];
+    const order: string[] = [];
+    keys.forEach((key, i) => {
+      const dir = key.descending ? 'DESC' : 'ASC';
+      const f = key.field;
+      if (f.kind === 'metric') {
+        joins.push(`LEFT JOIN metrics s${i} ON s${i}.run_id = r.id AND s${i}.key = ${this.bind(f.key)} AND s${i}.last_nan = 0`);
+        order.push(`s${i}.last IS NULL`, `s${i}.last ${dir}`);
+      } else if (f.kind === 'param') {
+        joins.push(`LEFT JOIN params s${i} ON s${i}.run_id = r.id AND s${i}.key = ${this.bind(f.key)}`);
+        order.push(`(s${i}.num IS NULL AND s${i}.text IS NULL)`, `s${i}.num ${dir}`, `s${i}.text ${dir}`);
+      } else if (f.name === 'age') {
+        order.push('r.started_ms IS NULL', `r.started_ms ${key.descending ? 'ASC' : 'DESC'}`);
+      } else if (f.name === 'duration') {
+        order.push(`(COALESCE(r.ended_ms, ${this.bind(this.now)}) - r.started_ms) ${dir}`);
+      } else if (f.name === 'commit') {
+        order.push('r.head IS NULL', `r.head ${dir}`);
+      } else {
+        const column = COLUMN[f.name]!;
+        order.push(`${column} IS NULL`, `${column} ${dir}`);
+      }
+    });
+    order.push('r.started_ms DESC', 'r.id DESC');
+    return { joins: joins.join(' '), order: order.join(', ') };
+  }
+}
+
+function numberOf(value: Value): number {
+  if (value.kind === 'number') return value.value;
+  if (value.kind === 'duration') return value.seconds;
+  if (value.kind === 'bool') return value.value ? 1 : 0;
+  return NaN;
+}
+
+function valueText(value: Value): string | number | boolean | null {
+  switch (value.kind) {
+    case 'string':
+      return value.value;
+    case 'number':
+      return value.value;
+    case 'duration':
+      return value.seconds;
+    case 'bool':
+      return value.value;
+    case 'null':
+      return null;
+  }
+}

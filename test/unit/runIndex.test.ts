@@ -1,0 +1,345 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { writeFileAtomic } from '../../src/core/atomicFile';
+import { INDEX_FILE, RunIndex, type IndexedRun } from '../../src/core/index/runIndex';
+import { summarizeMetricsFile, MetricsAccumulator } from '../../src/core/metrics/metricsFile';
+import type { Comparison, Expr, Field, Value } from '../../src/core/query/ast';
+import { parseQuery, parseSort } from '../../src/core/query/parse';
+import type { RunRecord } from '../../src/core/runRecord';
+import { parseRunRecord, serializeRunRecord } from '../../src/core/store';
+import { evaluate, printQuery, referenceSort, type ReferenceRun } from '../helpers/queryReference';
+import { tempDir } from '../helpers/repo';
+import { makeRecord, pick, rng, writeRecord, BRANCHES, OPTIMIZERS, TAGS } from '../helpers/runFactory';
+
+/** What the run folders say, read the slow, obvious way. */
+function truthFromFiles(store: string): { runs: Map<string, ReferenceRun>; unreadable: string[] } {
+  const runs = new Map<string, ReferenceRun>();
+  const unreadable: string[] = [];
+  const root = path.join(store, 'runs');
+  for (const id of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+    let record: RunRecord;
+    try {
+      record = parseRunRecord(fs.readFileSync(path.join(root, id, 'run.json'), 'utf8'), id);
+    } catch {
+      unreadable.push(id);
+      continue;
+    }
+    const summary = record.metricsSummary ?? new MetricsAccumulator().readFrom(path.join(root, id, 'metrics.jsonl'), 'metrics.jsonl', record.status === 'running').summary;
+    runs.set(id, { record, summary });
+  }
+  return { runs, unreadable: unreadable.sort() };
+}
+
+function view(run: IndexedRun) {
+  return { id: run.id, name: run.name, status: run.status, metrics: run.metrics.map((m) => [m.key, m.last, m.min, m.max, m.count, m.nan]) };
+}
+
+function expectedView({ record, summary }: ReferenceRun) {
+  return { id: record.id, name: record.name, status: record.status, metrics: Object.entries(summary?.metrics ?? {}).map(([k, m]) => [k, m.last, m.min, m.max, m.count, m.nan]) };
+}
+
+function assertIndexMatchesFiles(index: RunIndex, store: string, context: string): void {
+  const report = index.refresh();
+  const truth = truthFromFiles(store);
+  const got = index.query(null).map(view).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const want = [...truth.runs.values()].map(expectedView).sort((a, b) => (a.id < b.id ? -1 : 1));
+  assert.deepStrictEqual(got, want, context);
+  assert.deepStrictEqual(report.unreadable.map((u) => u.id).sort(), truth.unreadable, `${context}: unreadable`);
+}
+
+let clock = Date.now() - 3600_000;
+/** Gives a folder a fresh mtime, as a filesystem with fine timestamps would. */
+function touched(dir: string): void {
+  clock += 1000;
+  fs.utimesSync(dir, new Date(clock), new Date(clock));
+}
+
+describe('run index', () => {
+  test('after random sequences of creating, appending to, finishing, breaking and deleting runs, the index says what the files say', async () => {
+    for (const seed of [1, 2, 3]) {
+      const random = rng(seed);
+      const store = tempDir();
+      let index = await RunIndex.open(store, { racyMs: 0 });
+      const live: string[] = [];
+      const all: string[] = [];
+      for (let step = 0; step < 60; step++) {
+        const op = random();
+        let what: string;
+        if (op < 0.3 || all.length === 0) {
+          const record = makeRecord(random);
+          const dir = writeRecord(store, record);
+          if (record.status === 'running') {
+            fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '{"step":0,"loss":1}\n{"loss":0.5}\n');
+            live.push(record.id);
+          }
+          touched(dir);
+          all.push(record.id);
+          what = `create ${record.status}`;
+        } else if (op < 0.55 && live.length > 0) {
+          const id = pick(random, live);
+          const lines = Array.from({ length: 1 + Math.floor(random() * 5) }, () =>
+            random() < 0.1 ? '{"loss": NaN}' : `{"loss":${Math.round(random() * 100) / 100},"acc":${random() < 0.5 ? '"Infinity"' : random()}}`,
+          );
+          // Sometimes leave the last line unfinished, as a writer mid-line does.
+          const text = lines.join('\n') + (random() < 0.3 ? '' : '\n');
+          fs.appendFileSync(path.join(store, 'runs', id, 'metrics.jsonl'), text);
+          what = `append to ${id}`;
+        } else if (op < 0.7 && live.length > 0) {
+          const id = live.splice(Math.floor(random() * live.length), 1)[0]!;
+          const dir = path.join(store, 'runs', id);
+          const file = path.join(dir, 'metrics.jsonl');
+          const content = fs.readFileSync(file, 'utf8');
+          if (!content.endsWith('\n')) fs.appendFileSync(file, '\n');
+          const record = parseRunRecord(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'), id);
+          writeFileAtomic(path.join(dir, 'run.json'), serializeRunRecord({ ...record, status: 'finished', exitCode: 0, endedAt: new Date().toISOString(), metricsSummary: summarizeMetricsFile(file) }));
+          touched(dir);
+          what = `finish ${id}`;
+        } else if (op < 0.8) {
+          const id = pick(random, all);
+          const dir = path.join(store, 'runs', id);
+          if (!fs.existsSync(dir)) continue;
+          fs.writeFileSync(path.join(dir, 'run.json'), '{"id": "half-writ');
+          touched(dir);
+          const i = live.indexOf(id);
+          if (i >= 0) live.splice(i, 1);
+          what = `break ${id}`;
+        } else if (op < 0.9) {
+          const id = all.splice(Math.floor(random() * all.length), 1)[0]!;
+          fs.rmSync(path.join(store, 'runs', id), { recursive: true, force: true });
+          const i = live.indexOf(id);
+          if (i >= 0) live.splice(i, 1);
+          what = `delete ${id}`;
+        } else {
+          index.save();
+          index.close();
+          index = await RunIndex.open(store, { racyMs: 0 });
+          assert.equal(index.opened.rebuilt, null, 'a saved index is reused');
+          what = 'save and reopen';
+        }
+        assertIndexMatchesFiles(index, store, `seed ${seed}, step ${step}: ${what}`);
+      }
+      index.close();
+    }
+  });
+
+  test('a run folder changed within the same mtime tick is still seen (racily clean)', async () => {
+    const store = tempDir();
+    const random = rng(7);
+    const record = { ...makeRecord(random), status: 'finished' as const };
+    const dir = writeRecord(store, record);
+    const index = await RunIndex.open(store);
+    assert.equal(index.query(null).length, 0);
+    index.refresh();
+    const before = fs.statSync(dir).mtime;
+    writeFileAtomic(path.join(dir, 'run.json'), serializeRunRecord({ ...record, name: 'renamed' }));
+    fs.utimesSync(dir, before, before);
+    index.refresh();
+    assert.equal(index.query(null)[0]!.name, 'renamed');
+    index.close();
+  });
+
+  test('a corrupt, truncated, foreign or outdated index.sqlite is rebuilt, with the reason, and nothing is lost', async () => {
+    const store = tempDir();
+    const random = rng(11);
+    for (let i = 0; i < 30; i++) writeRecord(store, makeRecord(random));
+    const first = await RunIndex.open(store);
+    first.refresh();
+    const expected = first.query(null).map(view);
+    first.save();
+    first.close();
+    const file = path.join(store, INDEX_FILE);
+    const good = fs.readFileSync(file);
+    const damages: [string, () => void, RegExp][] = [
+      ['truncated', () => fs.writeFileSync(file, good.subarray(0, Math.floor(good.length / 2))), /unusable/],
+      ['garbage', () => fs.writeFileSync(file, Buffer.from('this is not sqlite at all'.repeat(100))), /unusable/],
+      ['a page overwritten', () => { const b = Buffer.from(good); b.fill(0xab, 4096, 8192); fs.writeFileSync(file, b); }, /unusable/],
+      ['empty', () => fs.writeFileSync(file, ''), /schema version undefined|unusable/],
+    ];
+    for (const [name, damage, reason] of damages) {
+      damage();
+      const index = await RunIndex.open(store);
+      assert.match(index.opened.rebuilt ?? '', reason, name);
+      index.refresh();
+      assert.deepStrictEqual(index.query(null).map(view), expected, name);
+      index.save();
+      index.close();
+    }
+    const old = await RunIndex.open(store);
+    (old as unknown as { db: { run(sql: string): void } }).db.run("UPDATE meta SET value = '0' WHERE key = 'schema'");
+    (old as unknown as { dirty: boolean }).dirty = true;
+    old.save();
+    old.close();
+    const reopened = await RunIndex.open(store);
+    assert.match(reopened.opened.rebuilt ?? '', /schema version 0, not 1/);
+    reopened.refresh();
+    assert.deepStrictEqual(reopened.query(null).map(view), expected);
+    reopened.close();
+  });
+
+  test('a run being appended to while the index reads it: no torn line counted, every line read once', async () => {
+    const store = tempDir();
+    const record = { ...makeRecord(rng(5)), status: 'running' as const, metricsSummary: null };
+    const dir = writeRecord(store, record);
+    const file = path.join(dir, 'metrics.jsonl');
+    const index = await RunIndex.open(store, { racyMs: 0 });
+    touched(dir);
+    let expectedCount = 0;
+    for (let round = 0; round < 50; round++) {
+      // A writer mid-line: the tail grows across refreshes.
+      const line = `{"step":${round},"loss":${1 / (round + 1)}}\n`;
+      const cut = Math.floor(line.length / 2);
+      fs.appendFileSync(file, line.slice(0, cut));
+      index.refresh();
+      fs.appendFileSync(file, line.slice(cut));
+      expectedCount++;
+      index.refresh();
+      const [run] = index.query(null);
+      const loss = run!.metrics.find((m) => m.key === 'loss')!;
+      assert.equal(loss.count, expectedCount, `round ${round}`);
+      assert.equal(loss.last, 1 / (round + 1));
+      assert.equal(loss.min, 1 / (round + 1));
+      assert.equal(loss.max, 1);
+    }
+    index.close();
+  });
+
+  test('a folder that cannot be read is reported on every refresh, never deleted, and picked up once fixed', async () => {
+    const store = tempDir();
+    const record = makeRecord(rng(9));
+    const dir = writeRecord(store, record);
+    fs.writeFileSync(path.join(dir, 'run.json'), 'not json');
+    touched(dir);
+    const index = await RunIndex.open(store, { racyMs: 0 });
+    assert.match(index.refresh().unreadable[0]!.reason, /run\.json: .*JSON/);
+    assert.equal(index.refresh().unreadable.length, 1, 'still reported');
+    assert.ok(fs.existsSync(path.join(dir, 'run.json')));
+    fs.writeFileSync(path.join(dir, 'run.json'), serializeRunRecord(record));
+    touched(dir);
+    assert.equal(index.refresh().unreadable.length, 0);
+    assert.equal(index.query(null)[0]!.id, record.id);
+    index.close();
+  });
+});
+
+describe('queries over the index', () => {
+  const now = Date.UTC(2026, 10, 23);
+
+  function randomValue(random: () => number, field: Field): Value {
+    const span = field.kind === 'attr' && (field.name === 'age' || field.name === 'duration');
+    if (!span && random() < 0.05) return { kind: 'null' };
+    if (field.kind === 'metric') return { kind: 'number', value: Math.round(random() * 100) / 100 };
+    if (field.kind === 'param') {
+      switch (field.key) {
+        case 'lr':
+          return { kind: 'number', value: pick(random, [0.1, 0.01, 0.001, 0.0003, 3e-5, 0.005]) };
+        case 'batch':
+        case 'model.depth':
+          return { kind: 'number', value: Math.floor(random() * 130) };
+        case 'amp':
+          return { kind: 'bool', value: random() < 0.5 };
+        default:
+          return { kind: 'string', value: pick(random, [...OPTIMIZERS, 'a', 'z', '0.01', 'true', 'ß']) };
+      }
+    }
+    switch (field.name) {
+      case 'branch':
+        return { kind: 'string', value: pick(random, BRANCHES.filter((b) => b !== null)) as string };
+      case 'status':
+        return { kind: 'string', value: pick(random, ['finished', 'failed', 'running', 'killed', 'crashed']) };
+      case 'tag':
+        return { kind: 'string', value: pick(random, TAGS) };
+      case 'name':
+        return { kind: 'string', value: pick(random, ['resnet', 'vit-1', 'bert', '^m', '\\d{3}$']) };
+      case 'age':
+      case 'duration':
+        return { kind: 'duration', seconds: Math.floor(random() * 40 * 86400) / (field.name === 'duration' ? 400 : 1) };
+      case 'started':
+        return { kind: 'string', value: new Date(Date.UTC(2026, 9, 1) + random() * 50 * 86400_000).toISOString() };
+      case 'exit':
+        return { kind: 'number', value: pick(random, [0, 1, 130]) };
+      case 'dirty':
+        return { kind: 'bool', value: random() < 0.5 };
+      case 'commit':
+        return { kind: 'string', value: pick(random, ['a', 'b1', '0', 'f']) };
+      default:
+        return { kind: 'string', value: 'x' };
+    }
+  }
+
+  function randomComparison(random: () => number): Expr {
+    const field: Field = pick(random, [
+      { kind: 'metric', key: 'acc' }, { kind: 'metric', key: 'loss' }, { kind: 'metric', key: 'val_loss' }, { kind: 'metric', key: 'missing' },
+      { kind: 'param', key: 'lr' }, { kind: 'param', key: 'batch' }, { kind: 'param', key: 'optimizer' }, { kind: 'param', key: 'amp' },
+      { kind: 'param', key: 'model.depth' }, { kind: 'param', key: 'note' }, { kind: 'param', key: 'weird' },
+      { kind: 'attr', name: 'branch' }, { kind: 'attr', name: 'status' }, { kind: 'attr', name: 'tag' }, { kind: 'attr', name: 'name' },
+      { kind: 'attr', name: 'age' }, { kind: 'attr', name: 'duration' }, { kind: 'attr', name: 'started' }, { kind: 'attr', name: 'exit' },
+      { kind: 'attr', name: 'dirty' }, { kind: 'attr', name: 'commit' },
+    ] as Field[]);
+    const value = randomValue(random, field);
+    const textual = value.kind === 'string' && !(field.kind === 'attr' && field.name === 'started');
+    const ordered: Comparison[] = ['<', '<=', '>', '>='];
+    let ops: Comparison[];
+    if (value.kind === 'null') ops = ['=', '!='];
+    else if (field.kind === 'attr' && (field.name === 'age' || field.name === 'duration')) ops = ordered;
+    else if (field.kind === 'attr' && field.name === 'started') ops = ['<', '<=', '>', '>=', '!='];
+    else if (value.kind === 'bool') ops = ['=', '!='];
+    else if (textual && field.kind === 'param') ops = ['=', '!=', '~', '!~', '<', '>='];
+    else if (textual) ops = ['=', '!=', '~', '!~'];
+    else ops = ['=', '!=', ...ordered];
+    return { kind: 'cmp', field, op: pick(random, ops), value, pos: 0 };
+  }
+
+  function randomExpr(random: () => number, depth = 0): Expr {
+    const r = random();
+    if (depth > 2 || r < 0.45) return randomComparison(random);
+    if (r < 0.55) return { kind: 'not', expr: randomExpr(random, depth + 1) };
+    return { kind: r < 0.8 ? 'and' : 'or', left: randomExpr(random, depth + 1), right: randomExpr(random, depth + 1) };
+  }
+
+  test('500 random queries give exactly what a brute-force filter over the same runs gives', async () => {
+    const random = rng(2026);
+    const store = tempDir();
+    for (let i = 0; i < 300; i++) writeRecord(store, makeRecord(random));
+    const index = await RunIndex.open(store);
+    index.refresh();
+    const runs = [...truthFromFiles(store).runs.values()];
+    let nonTrivial = 0;
+    for (let q = 0; q < 500; q++) {
+      const text = printQuery(randomExpr(random));
+      const parsed = parseQuery(text)!;
+      assert.equal(printQuery(parsed), text, 'the query reads back as printed');
+      const got = index.query(parsed, [], undefined, now).map((r) => r.id).sort();
+      const want = runs.filter((r) => evaluate(parsed, r, now)).map((r) => r.record.id).sort();
+      assert.deepStrictEqual(got, want, text);
+      if (want.length > 0 && want.length < runs.length) nonTrivial++;
+    }
+    assert.ok(nonTrivial > 250, `most queries select some but not all runs (${nonTrivial})`);
+    index.close();
+  });
+
+  test('sorting by metrics and names, with missing and NaN values last, and limits', async () => {
+    const random = rng(99);
+    const store = tempDir();
+    for (let i = 0; i < 200; i++) writeRecord(store, makeRecord(random));
+    const index = await RunIndex.open(store);
+    index.refresh();
+    const runs = [...truthFromFiles(store).runs.values()];
+    for (const sortText of ['-metrics.acc', 'metrics.loss', 'name,-metrics.val_loss', '-name']) {
+      const sort = parseSort(sortText);
+      const got = index.query(null, sort, undefined, now).map((r) => r.id);
+      const want = referenceSort(runs, sort).map((r) => r.record.id);
+      assert.deepStrictEqual(got, want, sortText);
+      assert.deepStrictEqual(index.query(null, sort, 7, now).map((r) => r.id), want.slice(0, 7), `${sortText} limit 7`);
+    }
+    const where = parseQuery('metrics.acc > 0.5 and status = finished')!;
+    const got = index.query(where, parseSort('-metrics.acc'), undefined, now);
+    assert.ok(got.length > 0);
+    for (let i = 1; i < got.length; i++) {
+      const acc = (r: IndexedRun) => r.metrics.find((m) => m.key === 'acc')!.last;
+      assert.ok(acc(got[i - 1]!) >= acc(got[i]!));
+    }
+    index.close();
+  });
+});
