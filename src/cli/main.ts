@@ -2,6 +2,7 @@ import { GitUnavailableError } from '../core/git/gitClient';
 import { UsageError } from './args';
 import { DIFF_USAGE, diffCommand, LS_USAGE, lsCommand, SHOW_USAGE, showCommand } from './commands/inspect';
 import { RUN_USAGE, runCommand } from './commands/run';
+import { SERIES_USAGE, seriesCommand } from './commands/series';
 
 declare const RUNLENS_VERSION: string;
 
@@ -12,6 +13,7 @@ usage:
   ${LS_USAGE}
   ${SHOW_USAGE}
   ${DIFF_USAGE}
+  ${SERIES_USAGE}
 
 Runs are kept under .runlens/ at the root of the git repository (or $RUNLENS_DIR).
 A run's exact code is kept as a commit under refs/runlens/runs/<id>.
@@ -22,6 +24,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   ls: lsCommand,
   show: showCommand,
   diff: diffCommand,
+  series: seriesCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

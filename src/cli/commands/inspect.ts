@@ -17,7 +17,7 @@ async function loadRuns(): Promise<RunListing> {
   return listing;
 }
 
-function lookup(runs: RunRecord[], query: string): RunRecord {
+export function lookup(runs: RunRecord[], query: string): RunRecord {
   try {
     return resolveRun(runs, query);
   } catch (err) {

@@ -1,0 +1,52 @@
+import * as path from 'node:path';
+import { runDir } from '../store';
+import { bucketSeries, type Bucketed } from './bucket';
+import { RunSeriesCache } from './seriesCache';
+
+export type XAxis = 'step' | 'time' | 'relative';
+
+export interface SeriesRequest {
+  metric: string;
+  x: XAxis;
+  /** At most this many buckets per run; fewer points come back exact. */
+  buckets: number;
+  /** Only points with x in [from, to], for zooming. */
+  range?: [number, number];
+}
+
+export type RunSeries = Bucketed & {
+  runId: string;
+  metric: string;
+  x: XAxis;
+  /** All points of the metric in the run, in range or not. */
+  total: number;
+  /** Lines of metrics.jsonl that could not be read, skipped. */
+  badLines: number;
+};
+
+export function seriesCacheDir(storeDir: string, runId: string): string {
+  return path.join(storeDir, 'cache', 'series', runId);
+}
+
+/**
+ * One metric of several runs, bucketed for a chart. Each run's metrics.jsonl
+ * is read once into a binary cache, which later calls only extend.
+ */
+export function readSeries(storeDir: string, runIds: string[], request: SeriesRequest): RunSeries[] {
+  return runIds.map((runId) => {
+    const cache = new RunSeriesCache(path.join(runDir(storeDir, runId), 'metrics.jsonl'), seriesCacheDir(storeDir, runId));
+    cache.update();
+    const columns = cache.read(request.metric);
+    const base = { runId, metric: request.metric, x: request.x, badLines: cache.badLines };
+    if (!columns) return { ...base, kind: 'points', points: [], range: null, inRange: 0, total: 0 };
+    let x = columns.step;
+    if (request.x !== 'step') {
+      x = columns.t;
+      if (request.x === 'relative') {
+        const t0 = cache.t0 ?? 0;
+        x = columns.t.map((t) => t - t0);
+      }
+    }
+    return { ...base, ...bucketSeries(x, columns.y, request.buckets, request.range), total: columns.y.length };
+  });
+}

@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeJsonAtomic } from '../atomicFile';
+import { GrowableFloat64 } from './growable';
+import { MetricLineScanner } from './scanner';
+
+const CACHE_VERSION = 1;
+const READ_CHUNK = 8 * 1024 * 1024;
+const COLUMNS = ['step', 't', 'y'] as const;
+type Column = (typeof COLUMNS)[number];
+
+interface CacheIndex {
+  version: number;
+  /** Bytes of metrics.jsonl consumed: always just past a complete line. */
+  offset: number;
+  /** The step of the last line consumed, so a line without one continues from it. */
+  lastStep: number;
+  /** Wall time of the first line that had one: zero of the relative time axis. */
+  t0: number | null;
+  badLines: number;
+  metrics: Record<string, { file: string; count: number }>;
+}
+
+/** One metric's points, as parallel columns. */
+export interface SeriesColumns {
+  step: Float64Array;
+  t: Float64Array;
+  y: Float64Array;
+}
+
+function emptyIndex(): CacheIndex {
+  return { version: CACHE_VERSION, offset: 0, lastStep: -1, t0: null, badLines: 0, metrics: {} };
+}
+
+/** File names derived from metric names, which may hold any character. */
+function fileFor(metric: string): string {
+  return createHash('sha1').update(metric).digest('hex').slice(0, 16);
+}
+
+/**
+ * A compact binary cache of one run's metrics (DESIGN.md section 4): per
+ * metric, three little-endian float64 columns (step, wall time, value). It
+ * follows metrics.jsonl as it grows, reading only the new bytes, and starts
+ * over when the file shrank (it was replaced). Only a cache: deleting it costs
+ * one read of the file.
+ */
+export class RunSeriesCache {
+  private index: CacheIndex;
+  private readonly indexFile: string;
+
+  constructor(
+    private readonly metricsFile: string,
+    private readonly dir: string,
+  ) {
+    this.indexFile = path.join(dir, 'index.json');
+    this.index = this.loadIndex();
+  }
+
+  private loadIndex(): CacheIndex {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(this.indexFile, 'utf8')) as CacheIndex;
+      if (parsed.version === CACHE_VERSION) return parsed;
+    } catch {
+      // none yet, or unreadable: start over
+    }
+    return emptyIndex();
+  }
+
+  get t0(): number | null {
+    return this.index.t0;
+  }
+
+  get badLines(): number {
+    return this.index.badLines;
+  }
+
+  metricNames(): string[] {
+    return Object.keys(this.index.metrics);
+  }
+
+  /** Reads what metrics.jsonl gained since the cache was last brought up to date. */
+  update(): void {
+    let size: number;
+    try {
+      size = fs.statSync(this.metricsFile).size;
+    } catch {
+      size = 0;
+    }
+    if (size < this.index.offset) {
+      fs.rmSync(this.dir, { recursive: true, force: true });
+      this.index = emptyIndex();
+    }
+    if (size === this.index.offset) return;
+
+    const added = new Map<string, Record<Column, GrowableFloat64>>();
+    const index = this.index;
+    const scanner = new MetricLineScanner(
+      (metric, step, t, value) => {
+        let columns = added.get(metric);
+        if (!columns) {
+          columns = { step: new GrowableFloat64(), t: new GrowableFloat64(), y: new GrowableFloat64() };
+          added.set(metric, columns);
+        }
+        columns.step.push(step);
+        columns.t.push(t);
+        columns.y.push(value);
+        if (index.t0 === null && t === t) index.t0 = t;
+      },
+      index.lastStep,
+      () => index.badLines++,
+    );
+    const fd = fs.openSync(this.metricsFile, 'r');
+    const buffer = Buffer.allocUnsafe(READ_CHUNK);
+    let position = index.offset;
+    let carry = Buffer.alloc(0);
+    try {
+      while (position < size) {
+        const n = fs.readSync(fd, buffer, 0, Math.min(READ_CHUNK, size - position), position);
+        if (n === 0) break;
+        position += n;
+        const chunk = carry.length ? Buffer.concat([carry, buffer.subarray(0, n)]) : buffer.subarray(0, n);
+        const last = chunk.lastIndexOf(0x0a);
+        if (last < 0) {
+          carry = Buffer.from(chunk);
+          continue;
+        }
+        scanner.scan(chunk.toString('utf8', 0, last + 1));
+        index.offset += last + 1;
+        carry = Buffer.from(chunk.subarray(last + 1));
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    index.lastStep = scanner.lastStep;
+    // An unfinished last line stays unread: a live writer will finish it.
+
+    fs.mkdirSync(this.dir, { recursive: true });
+    for (const [metric, columns] of added) {
+      const entry = (index.metrics[metric] ??= { file: fileFor(metric), count: 0 });
+      for (const column of COLUMNS) {
+        // Written at the position the count implies, not appended: two processes updating
+        // the same cache from the same append-only file write the same bytes to the same place.
+        const fd = fs.openSync(path.join(this.dir, `${entry.file}.${column}`), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+        try {
+          const view = columns[column].view();
+          const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+          for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done, entry.count * 8 + done);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      entry.count += columns.y.length;
+    }
+    writeJsonAtomic(this.indexFile, index);
+  }
+
+  /** One metric's points; null when the run never logged it. */
+  read(metric: string): SeriesColumns | null {
+    const entry = this.index.metrics[metric];
+    if (!entry) return null;
+    const column = (name: Column) => {
+      const out = new Float64Array(entry.count);
+      const fd = fs.openSync(path.join(this.dir, `${entry.file}.${name}`), 'r');
+      try {
+        const bytes = new Uint8Array(out.buffer);
+        for (let offset = 0; offset < bytes.length; ) {
+          const n = fs.readSync(fd, bytes, offset, bytes.length - offset, offset);
+          if (n === 0) throw new Error(`series cache for ${metric} is shorter than its index says`);
+          offset += n;
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+      return out;
+    };
+    return { step: column('step'), t: column('t'), y: column('y') };
+  }
+}

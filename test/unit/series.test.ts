@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { readMetricsFile } from '../../src/core/metrics/metricsFile';
+import { bucketSeries, type Bucket } from '../../src/core/series/bucket';
+import { MetricLineScanner } from '../../src/core/series/scanner';
+import { readSeries, seriesCacheDir } from '../../src/core/series/series';
+import { makeRecord, rng, pick, writeRecord } from '../helpers/runFactory';
+import { tempDir } from '../helpers/repo';
+
+type Point = [string, number, number, number];
+
+function randomLine(random: () => number): string {
+  const parts: string[] = [];
+  if (random() < 0.6) parts.push(`"step": ${Math.floor(random() * 1000)}`);
+  if (random() < 0.7) parts.push(`"t":${1.7e9 + random()}`);
+  const values = ['0.5', '-1.25e-7', '3', '0', 'NaN', 'Infinity', '-Infinity', '"NaN"', '"Infinity"', '"-Infinity"', '1E+3', '"text"', 'true', 'null', '[1]', '{"a":1}', '-0.0', '01', '.5', '0x10'];
+  const keys = ['loss', 'acc', 'val/loss', 'ключ', 'a\\"b', 'step_time', 'lr'];
+  const n = 1 + Math.floor(random() * 3);
+  for (let i = 0; i < n; i++) parts.push(`"${pick(random, keys)}":${random() < 0.5 ? ' ' : ''}${pick(random, values)}`);
+  if (random() < 0.05) return pick(random, ['', 'not json', "{'loss': 1}", '{}', '{"loss": 1', '   ']);
+  return `${random() < 0.1 ? ' ' : ''}{${parts.join(random() < 0.2 ? ', ' : ',')}}`;
+}
+
+describe('series', () => {
+  test('the fast scanner reads exactly what the exact parser reads, line for line', () => {
+    const random = rng(42);
+    const lines = Array.from({ length: 5000 }, () => randomLine(random));
+    const file = path.join(tempDir(), 'metrics.jsonl');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const exact: Point[] = [];
+    readMetricsFile(file, (r) => {
+      for (const [k, v] of Object.entries(r.values)) exact.push([k, r.step, r.t ?? NaN, v]);
+    });
+    const fast: Point[] = [];
+    new MetricLineScanner((k, step, t, v) => fast.push([k, step, t, v])).scan(lines.join('\n') + '\n');
+    assert.ok(exact.length > 4000);
+    assert.deepStrictEqual(fast, exact);
+  });
+
+  test('bucketing equals a brute-force reference, with NaN, infinities, a single point and an empty series', () => {
+    const random = rng(3);
+    const reference = (x: number[], y: number[], n: number, range?: [number, number]) => {
+      const idx = x.map((_, i) => i).filter((i) => !Number.isNaN(x[i]!) && (!range || (x[i]! >= range[0] && x[i]! <= range[1])));
+      if (idx.length === 0) return { points: [] as { x: number; y: number }[] };
+      const lo = range ? range[0] : Math.min(...idx.map((i) => x[i]!));
+      const hi = range ? range[1] : Math.max(...idx.map((i) => x[i]!));
+      if (idx.length <= n) return { points: idx.map((i) => ({ x: x[i]!, y: y[i]! })) };
+      const width = (hi - lo) / n;
+      const buckets: Bucket[] = [];
+      for (let b = 0; b < n; b++) {
+        const inside = idx.filter((i) => Math.min(n - 1, width > 0 ? Math.floor((x[i]! - lo) / width) : 0) === b);
+        if (inside.length === 0) continue;
+        const numbers = inside.map((i) => y[i]!).filter((v) => !Number.isNaN(v));
+        const lastI = inside[inside.length - 1]!;
+        buckets.push({
+          x0: lo + b * width, x1: b === n - 1 ? hi : lo + (b + 1) * width,
+          min: numbers.length ? Math.min(...numbers) : NaN, max: numbers.length ? Math.max(...numbers) : NaN,
+          last: y[lastI]!, lastX: x[lastI]!, count: inside.length, nan: inside.length - numbers.length,
+        });
+      }
+      return { buckets };
+    };
+    const cases: { x: number[]; y: number[]; n: number; range?: [number, number] }[] = [
+      { x: [], y: [], n: 10 },
+      { x: [5], y: [NaN], n: 10 },
+      { x: [5], y: [2], n: 1 },
+      { x: [1, 1, 1, 1], y: [4, 3, NaN, Infinity], n: 2 },
+      { x: [0, 1, 2, NaN, 3], y: [1, 2, 3, 4, 5], n: 2 },
+    ];
+    for (let k = 0; k < 40; k++) {
+      const len = Math.floor(random() * 3000);
+      const x: number[] = [];
+      let step = 0;
+      for (let i = 0; i < len; i++) x.push(random() < 0.1 ? Math.floor(random() * len) : (step += Math.floor(random() * 3)));
+      const y = x.map(() => (random() < 0.03 ? NaN : random() < 0.01 ? -Infinity : random() < 0.01 ? Infinity : random() * 100 - 50));
+      const range: [number, number] | undefined = random() < 0.4 ? [Math.floor(random() * len), len] : undefined;
+      cases.push({ x, y, n: 1 + Math.floor(random() * 200), range });
+    }
+    for (const c of cases) {
+      const got = bucketSeries(Float64Array.from(c.x), Float64Array.from(c.y), c.n, c.range);
+      const want = reference(c.x, c.y, c.n, c.range);
+      if ('points' in want) {
+        assert.equal(got.kind, 'points', JSON.stringify({ ...c, x: c.x.length }));
+        assert.deepStrictEqual(got.kind === 'points' ? got.points : null, want.points);
+      } else {
+        assert.equal(got.kind, 'buckets');
+        assert.deepStrictEqual(got.kind === 'buckets' ? got.buckets : null, want.buckets);
+      }
+    }
+  });
+
+  test('the binary cache follows a growing file, waits for an unfinished line, and starts over when the file is replaced', () => {
+    const store = tempDir();
+    const record = makeRecord(rng(1));
+    const dir = writeRecord(store, record);
+    const file = path.join(dir, 'metrics.jsonl');
+    const all = (metric = 'loss') => {
+      const [s] = readSeries(store, [record.id], { metric, x: 'step', buckets: 1_000_000 });
+      return s!.kind === 'points' ? s!.points : [];
+    };
+    assert.deepStrictEqual(all(), [], 'no metrics file yet');
+    fs.writeFileSync(file, '{"step":0,"loss":1}\n{"loss":2}\n{"step":10,"lo');
+    assert.deepStrictEqual(all(), [{ x: 0, y: 1 }, { x: 1, y: 2 }]);
+    fs.appendFileSync(file, 'ss":3,"acc":0.5}\n{"loss":"NaN"}\n');
+    assert.deepStrictEqual(all(), [{ x: 0, y: 1 }, { x: 1, y: 2 }, { x: 10, y: 3 }, { x: 11, y: NaN }]);
+    assert.deepStrictEqual(all('acc'), [{ x: 10, y: 0.5 }], 'a metric first seen later');
+    // An update that died after writing columns but before index.json leaves stale bytes: harmless.
+    const cacheDir = seriesCacheDir(store, record.id);
+    const stepFile = fs.readdirSync(cacheDir).find((f) => f.endsWith('.step'))!;
+    fs.appendFileSync(path.join(cacheDir, stepFile), Buffer.alloc(8 * 3, 0x7f));
+    fs.appendFileSync(file, '{"loss":4}\n');
+    assert.deepStrictEqual(all().map((p) => p.y), [1, 2, 3, NaN, 4]);
+    fs.writeFileSync(file, '{"step":5,"loss":9}\n');
+    assert.deepStrictEqual(all(), [{ x: 5, y: 9 }], 'a shorter file means a new file');
+    fs.rmSync(cacheDir, { recursive: true });
+    assert.deepStrictEqual(all(), [{ x: 5, y: 9 }], 'a deleted cache is rebuilt');
+  });
+
+  test('time axes use wall time; lines without it are left out of them; relative time starts at the first line', () => {
+    const store = tempDir();
+    const record = makeRecord(rng(2));
+    const dir = writeRecord(store, record);
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '{"t":1000,"step":0,"x":1}\n{"loss":1}\n{"t":1002.5,"loss":2}\n{"t":1010,"loss":Infinity}\n');
+    const [time] = readSeries(store, [record.id], { metric: 'loss', x: 'time', buckets: 10 });
+    assert.deepStrictEqual(time!.kind === 'points' && time!.points, [{ x: 1002.5, y: 2 }, { x: 1010, y: Infinity }]);
+    const [relative] = readSeries(store, [record.id], { metric: 'loss', x: 'relative', buckets: 10 });
+    assert.deepStrictEqual(relative!.kind === 'points' && relative!.points, [{ x: 2.5, y: 2 }, { x: 10, y: Infinity }]);
+    const [zoomed] = readSeries(store, [record.id], { metric: 'loss', x: 'step', buckets: 1, range: [2, 3] });
+    assert.equal(zoomed!.inRange, 2);
+    assert.equal(zoomed!.kind, 'buckets');
+    assert.deepStrictEqual(zoomed!.kind === 'buckets' && [zoomed!.buckets[0]!.min, zoomed!.buckets[0]!.max, zoomed!.buckets[0]!.last], [2, Infinity, Infinity]);
+  });
+});
