@@ -8,8 +8,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { captureSnapshot } from '../src/core/git/snapshot';
+import { RunIndex } from '../src/core/index/runIndex';
+import { parseQuery, parseSort } from '../src/core/query/parse';
 import { RunRecorder } from '../src/core/recorder';
 import { newRunId } from '../src/core/runId';
+import { parseRunRecord } from '../src/core/store';
+import { readSeries } from '../src/core/series/series';
+import { evaluate, type ReferenceRun } from '../test/helpers/queryReference';
+import { makeRecord, rng, writeRecord } from '../test/helpers/runFactory';
 
 interface Row {
   figure: string;
@@ -161,6 +167,165 @@ function fmtRate(rate: number): string {
   return rate >= 1e6 ? `${(rate / 1e6).toFixed(2)}M` : `${(rate / 1e3).toFixed(0)}k`;
 }
 
+function pct(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Mixed queries of the shapes people type, with changing constants. */
+function mixedQueries(count: number): { where: string; sort: string }[] {
+  const random = rng(77);
+  const shapes = [
+    () => `metrics.acc > ${(random() * 0.9).toFixed(2)}`,
+    () => `metrics.acc > ${(random() * 0.9).toFixed(2)} and params.lr < 0.01 and branch = "main"`,
+    () => `status = finished and metrics.loss < ${(random()).toFixed(2)}`,
+    () => `name ~ "${['resnet', 'vit', 'bert'][Math.floor(random() * 3)]}" and tag = sweep`,
+    () => `params.optimizer = adam and params.batch >= ${[16, 32, 64][Math.floor(random() * 3)]}`,
+    () => `params.extra.p${Math.floor(random() * 25)} > ${Math.floor(random() * 100)}`,
+    () => `started >= "2026-10-${String(1 + Math.floor(random() * 28)).padStart(2, '0')}" and not status = failed`,
+    () => `(status = failed or status = killed) and metrics.m${Math.floor(random() * 7)} < 0.5`,
+    () => `dirty = true and commit ~ "^a"`,
+  ];
+  const sorts = ['-started', '-metrics.acc', 'metrics.loss', 'name', '-params.lr'];
+  return Array.from({ length: count }, () => ({ where: shapes[Math.floor(random() * shapes.length)]!(), sort: sorts[Math.floor(random() * sorts.length)]! }));
+}
+
+async function benchIndex(): Promise<void> {
+  const store = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-index-'));
+  const random = rng(1);
+  const n = 10_000;
+  log(`writing ${n.toLocaleString('en')} run folders (30 params, 10 metrics summarised over 1,000 steps each)…`);
+  const past = new Date(Date.now() - 86400_000);
+  for (let i = 0; i < n; i++) {
+    const record = makeRecord(random, { params: 25, metrics: 7 });
+    record.status = record.status === 'running' ? 'finished' : record.status;
+    record.metricsSummary ??= { lines: 1000, lastStep: 999, metrics: {}, malformed: 0, malformedSamples: [] };
+    for (const m of Object.values(record.metricsSummary.metrics)) m.count = 1000;
+    const dir = writeRecord(store, record);
+    fs.utimesSync(dir, past, past);
+  }
+  const runsRoot = path.join(store, 'runs');
+
+  let t = performance.now();
+  const records: ReferenceRun[] = [];
+  for (const id of fs.readdirSync(runsRoot)) {
+    const record = parseRunRecord(fs.readFileSync(path.join(runsRoot, id, 'run.json'), 'utf8'), id);
+    records.push({ record, summary: record.metricsSummary });
+  }
+  const parseFloor = performance.now() - t;
+
+  t = performance.now();
+  const cold = await RunIndex.open(store);
+  cold.refresh();
+  cold.save();
+  cold.close();
+  const coldMs = performance.now() - t;
+  const sizeMb = fs.statSync(path.join(store, 'index.sqlite')).size / 1024 ** 2;
+
+  t = performance.now();
+  for (const id of fs.readdirSync(runsRoot)) fs.statSync(path.join(runsRoot, id));
+  fs.readFileSync(path.join(store, 'index.sqlite'));
+  const statFloor = performance.now() - t;
+
+  const warmTimes: number[] = [];
+  let index!: RunIndex;
+  for (let i = 0; i < 3; i++) {
+    t = performance.now();
+    index = await RunIndex.open(store);
+    const report = index.refresh();
+    warmTimes.push(performance.now() - t);
+    if (report.added + report.updated + report.removed !== 0 || index.opened.rebuilt) throw new Error('warm open re-read runs');
+    if (i < 2) index.close();
+  }
+  const warmMs = median(warmTimes);
+
+  const queries = mixedQueries(100).map((q) => ({ ...q, ast: parseQuery(q.where), keys: parseSort(q.sort) }));
+  const times: number[] = [];
+  const floorTimes: number[] = [];
+  let matched = 0;
+  for (const q of queries) {
+    t = performance.now();
+    const result = index.query(q.ast, q.keys, 100);
+    times.push(performance.now() - t);
+    matched += result.length;
+    t = performance.now();
+    records.filter((r) => evaluate(q.ast!, r, Date.now()));
+    floorTimes.push(performance.now() - t);
+  }
+  index.close();
+  const peak = peakRssMb();
+  rows.push({ figure: `index cold build, ${n / 1000}k runs (index ${sizeMb.toFixed(0)} MB)`, measured: `${(coldMs / 1000).toFixed(1)} s`, floor: `${(parseFloor / 1000).toFixed(1)} s read+parse run.json`, ratio: `${(coldMs / parseFloor).toFixed(1)}×`, target: '≤ 15 s', ok: coldMs <= 15_000 });
+  rows.push({ figure: `index warm open + refresh, nothing changed (median of 3)`, measured: `${warmMs.toFixed(0)} ms`, floor: `${statFloor.toFixed(0)} ms stat folders+read file`, ratio: `${(warmMs / statFloor).toFixed(1)}×`, target: '≤ 300 ms', ok: warmMs <= 300 });
+  rows.push({ figure: `query p50 / p95, 100 mixed queries with sort, limit 100 (${(matched / 100).toFixed(0)} rows avg)`, measured: `${pct(times, 50).toFixed(1)} / ${pct(times, 95).toFixed(1)} ms`, floor: `${pct(floorTimes, 50).toFixed(1)} / ${pct(floorTimes, 95).toFixed(1)} ms JS filter, in memory`, ratio: `${(pct(times, 95) / pct(floorTimes, 95)).toFixed(1)}×`, target: 'p95 ≤ 30 ms', ok: pct(times, 95) <= 30 });
+  rows.push({ figure: `peak memory of the index process (build, open, 100 queries)`, measured: `${peak.toFixed(0)} MB`, floor: '-', ratio: '-', target: '≤ 400 MB', ok: peak <= 400 });
+  fs.rmSync(store, { recursive: true, force: true });
+}
+
+async function benchSeries(): Promise<void> {
+  const runs = 20;
+  const points = 1_000_000;
+  const store = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-series-'));
+  const random = rng(5);
+  const ids: string[] = [];
+  log(`writing ${runs} runs × ${points.toLocaleString('en')} points of one metric…`);
+  for (let r = 0; r < runs; r++) {
+    const record = makeRecord(random);
+    const dir = writeRecord(store, record);
+    ids.push(record.id);
+    const fd = fs.openSync(path.join(dir, 'metrics.jsonl'), 'w');
+    let text = '';
+    for (let i = 0; i < points; i++) {
+      const spike = i % 99_991 === 0 ? 1000 : 0;
+      text += `{"step":${i},"t":${(1.7e9 + i * 0.05).toFixed(2)},"loss":${(1 / (1 + i / 1000) + ((i * 7919) % 1000) / 1e5 + spike).toPrecision(10)}}\n`;
+      if (text.length > 1 << 22) {
+        fs.writeSync(fd, text);
+        text = '';
+      }
+    }
+    fs.writeSync(fd, text);
+    fs.closeSync(fd);
+  }
+  const files = ids.map((id) => path.join(store, 'runs', id, 'metrics.jsonl'));
+  let t = performance.now();
+  let parsedLines = 0;
+  for (const file of files) {
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      if (line) {
+        JSON.parse(line);
+        parsedLines++;
+      }
+    }
+  }
+  const floor = performance.now() - t;
+  if (parsedLines !== runs * points) throw new Error('floor read the wrong number of lines');
+
+  t = performance.now();
+  const cold = readSeries(store, ids, { metric: 'loss', x: 'step', buckets: 1000 });
+  const coldMs = performance.now() - t;
+  const spikes = cold.every((s) => s.kind === 'buckets' && s.buckets.filter((b) => b.max > 999).length === 11);
+  if (!spikes) throw new Error('a spike was lost in bucketing');
+
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    t = performance.now();
+    readSeries(store, ids, { metric: 'loss', x: 'step', buckets: 1000 });
+    warm.push(performance.now() - t);
+  }
+  const warmMs = median(warm);
+  t = performance.now();
+  readSeries(store, ids, { metric: 'loss', x: 'step', buckets: 1000, range: [400_000, 410_000] });
+  const zoomMs = performance.now() - t;
+  rows.push({ figure: `series cold: ${runs} runs × 1M points → 1,000 buckets each`, measured: `${(coldMs / 1000).toFixed(1)} s`, floor: `${(floor / 1000).toFixed(1)} s read + JSON.parse every line`, ratio: `${(coldMs / floor).toFixed(2)}×`, target: '≤ floor', ok: coldMs <= floor });
+  rows.push({ figure: `series warm from the cache, same request (median of 5)`, measured: `${warmMs.toFixed(0)} ms`, floor: '-', ratio: '-', target: '≤ 100 ms for all 20', ok: warmMs <= 100 });
+  rows.push({ figure: `series zoom to 10k steps of each run, from the cache`, measured: `${zoomMs.toFixed(0)} ms`, floor: '-', ratio: '-', target: '-', ok: true });
+  rows.push({ figure: `peak memory of the series process`, measured: `${peakRssMb().toFixed(0)} MB`, floor: '-', ratio: '-', target: '-', ok: true });
+  fs.rmSync(store, { recursive: true, force: true });
+}
+
 function printTable(): void {
   const header = ['figure', 'measured', 'floor (same run)', 'vs floor', 'target', 'ok'];
   const cells = rows.map((r) => [r.figure, r.measured, r.floor, r.ratio, r.target, r.ok ? 'yes' : 'NO']);
@@ -172,11 +337,34 @@ function printTable(): void {
   console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}, ${execFileSync('git', ['--version'], { encoding: 'utf8' }).trim()}`);
 }
 
+const SECTIONS: Record<string, () => Promise<void> | void> = {
+  capture: benchCapture,
+  stdout: benchStdoutMetrics,
+  python: benchPythonHelper,
+  index: benchIndex,
+  series: benchSeries,
+};
+
+/**
+ * Each section runs in a process of its own, so that one's memory and warm
+ * caches do not colour another's figures: `node bench.js` runs them all,
+ * `node bench.js index` one.
+ */
 async function main(): Promise<void> {
   const only = process.argv[2];
-  if (!only || only === 'capture') await benchCapture();
-  if (!only || only === 'stdout') await benchStdoutMetrics();
-  if (!only || only === 'python') benchPythonHelper();
+  if (only && process.argv[3] === '--rows') {
+    await SECTIONS[only]!();
+    console.log('ROWS ' + JSON.stringify(rows));
+    return;
+  }
+  const names = only ? only.split(',') : Object.keys(SECTIONS);
+  for (const name of names) {
+    if (!SECTIONS[name]) throw new Error(`no bench section "${name}"; sections: ${Object.keys(SECTIONS).join(', ')}`);
+    const child = spawnSync(process.execPath, [__filename, name, '--rows'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const line = child.stdout.split('\n').find((l) => l.startsWith('ROWS '));
+    if (child.status !== 0 || !line) throw new Error(`bench section ${name} failed (exit ${child.status})\n${child.stdout}`);
+    rows.push(...(JSON.parse(line.slice(5)) as Row[]));
+  }
   printTable();
 }
 

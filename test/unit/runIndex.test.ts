@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { writeFileAtomic } from '../../src/core/atomicFile';
 import { INDEX_FILE, RunIndex, type IndexedRun } from '../../src/core/index/runIndex';
+import { SCHEMA_VERSION } from '../../src/core/index/schema';
 import { summarizeMetricsFile, MetricsAccumulator } from '../../src/core/metrics/metricsFile';
 import type { Comparison, Expr, Field, Value } from '../../src/core/query/ast';
 import { parseQuery, parseSort } from '../../src/core/query/parse';
@@ -172,7 +173,7 @@ describe('run index', () => {
     old.save();
     old.close();
     const reopened = await RunIndex.open(store);
-    assert.match(reopened.opened.rebuilt ?? '', /schema version 0, not 1/);
+    assert.match(reopened.opened.rebuilt ?? '', new RegExp(`schema version 0, not ${SCHEMA_VERSION}`));
     reopened.refresh();
     assert.deepStrictEqual(reopened.query(null).map(view), expected);
     reopened.close();
@@ -331,8 +332,15 @@ describe('queries over the index', () => {
       const got = index.query(null, sort, undefined, now).map((r) => r.id);
       const want = referenceSort(runs, sort).map((r) => r.record.id);
       assert.deepStrictEqual(got, want, sortText);
-      assert.deepStrictEqual(index.query(null, sort, 7, now).map((r) => r.id), want.slice(0, 7), `${sortText} limit 7`);
+      for (const limit of [7, 150, 250]) {
+        assert.deepStrictEqual(index.query(null, sort, limit, now).map((r) => r.id), want.slice(0, limit), `${sortText} limit ${limit}`);
+      }
+      const where = parseQuery('status != running and params.batch >= 32')!;
+      const filtered = referenceSort(runs.filter((r) => evaluate(where, r, now)), sort).map((r) => r.record.id);
+      assert.deepStrictEqual(index.query(where, sort, 40, now).map((r) => r.id), filtered.slice(0, 40), `${sortText} filtered, limit 40`);
     }
+    const nobody = parseSort('-metrics.nobody_logs_this');
+    assert.deepStrictEqual(index.query(null, nobody, 5, now).map((r) => r.id), referenceSort(runs, nobody).slice(0, 5).map((r) => r.record.id));
     const where = parseQuery('metrics.acc > 0.5 and status = finished')!;
     const got = index.query(where, parseSort('-metrics.acc'), undefined, now);
     assert.ok(got.length > 0);

@@ -134,6 +134,26 @@ export class RunIndex {
 
   private registerFunctions(): void {
     this.db.create_function('rl_match', matches);
+    this.db.create_function('rl_number_text', (num: unknown) => (num === null ? 'NaN' : String(num)));
+  }
+
+  private keyIds: Map<string, number> | null = null;
+
+  /** The integer id of a param or metric name, made on first use. */
+  private keyId(name: string): number {
+    if (!this.keyIds) this.keyIds = new Map(this.rows('SELECT name, kid FROM keys').map((r) => [String(r[0]), Number(r[1])]));
+    let kid = this.keyIds.get(name);
+    if (kid === undefined) {
+      this.db.run('INSERT INTO keys(name) VALUES (:n)', { ':n': name });
+      kid = Number(this.rows('SELECT last_insert_rowid()')[0]![0]);
+      this.keyIds.set(name, kid);
+    }
+    return kid;
+  }
+
+  private rowId(id: string): number | null {
+    const row = this.rows('SELECT rid FROM runs WHERE id = :id', { ':id': id })[0];
+    return row ? Number(row[0]) : null;
   }
 
   /** Brings the index up to date with the run folders; returns what changed. */
@@ -221,12 +241,15 @@ export class RunIndex {
   }
 
   private deleteRun(id: string): void {
-    const p = { ':id': id };
-    this.db.run('DELETE FROM runs WHERE id = :id', p);
-    this.db.run('DELETE FROM params WHERE run_id = :id', p);
-    this.db.run('DELETE FROM metrics WHERE run_id = :id', p);
-    this.db.run('DELETE FROM tags WHERE run_id = :id', p);
-    this.db.run('DELETE FROM unreadable WHERE id = :id', p);
+    const rid = this.rowId(id);
+    if (rid !== null) {
+      const p = { ':rid': rid };
+      this.db.run('DELETE FROM params WHERE rid = :rid', p);
+      this.db.run('DELETE FROM metrics WHERE rid = :rid', p);
+      this.db.run('DELETE FROM tags WHERE rid = :rid', p);
+      this.db.run('DELETE FROM runs WHERE rid = :rid', p);
+    }
+    this.db.run('DELETE FROM unreadable WHERE id = :id', { ':id': id });
   }
 
   /** Reads one run folder into the index; false (and recorded as unreadable) when it cannot be read. */
@@ -277,31 +300,33 @@ export class RunIndex {
         ':live': live ? 1 : 0,
       },
     );
-    const insertParam = this.db.prepare('INSERT OR REPLACE INTO params(run_id, key, type, num, text) VALUES (?, ?, ?, ?, ?)');
+    const rid = this.rowId(id)!;
+    const insertParam = this.db.prepare('INSERT OR REPLACE INTO params(rid, kid, type, num, text) VALUES (?, ?, ?, ?, ?)');
     try {
       for (const [key, value] of Object.entries(record.params ?? {})) {
-        if (typeof value === 'number') insertParam.run([id, key, 'n', nullIfNaN(value), String(value)]);
-        else if (typeof value === 'boolean') insertParam.run([id, key, 'b', value ? 1 : 0, String(value)]);
-        else if (value === null || value === undefined) insertParam.run([id, key, 'z', null, null]);
-        else insertParam.run([id, key, 's', null, typeof value === 'string' ? value : JSON.stringify(value)]);
+        const kid = this.keyId(key);
+        if (typeof value === 'number') insertParam.run([rid, kid, 'n', nullIfNaN(value), null]);
+        else if (typeof value === 'boolean') insertParam.run([rid, kid, 'b', null, String(value)]);
+        else if (value === null || value === undefined) insertParam.run([rid, kid, 'z', null, null]);
+        else insertParam.run([rid, kid, 's', null, typeof value === 'string' ? value : JSON.stringify(value)]);
       }
     } finally {
       insertParam.free();
     }
-    for (const tag of new Set(record.tags ?? [])) this.db.run('INSERT INTO tags(run_id, tag) VALUES (:id, :t)', { ':id': id, ':t': tag });
-    this.writeMetrics(id, summary);
+    for (const tag of new Set(record.tags ?? [])) this.db.run('INSERT INTO tags(rid, tag) VALUES (:rid, :t)', { ':rid': rid, ':t': tag });
+    this.writeMetrics(rid, summary);
     return true;
   }
 
-  private writeMetrics(id: string, summary: MetricsSummary | null): void {
+  private writeMetrics(rid: number, summary: MetricsSummary | null): void {
     if (!summary) return;
     const insert = this.db.prepare(
-      'INSERT OR REPLACE INTO metrics(run_id, key, ord, last, last_nan, min, max, count, nan, last_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO metrics(rid, kid, ord, last, last_nan, min, max, count, nan, last_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     try {
       let ord = 0;
       for (const [key, m] of Object.entries(summary.metrics)) {
-        insert.run([id, key, ord++, nullIfNaN(m.last), Number.isNaN(m.last) ? 1 : 0, nullIfNaN(m.min), nullIfNaN(m.max), m.count, m.nan, m.lastStep]);
+        insert.run([rid, this.keyId(key), ord++, nullIfNaN(m.last), Number.isNaN(m.last) ? 1 : 0, nullIfNaN(m.min), nullIfNaN(m.max), m.count, m.nan, m.lastStep]);
       }
     } finally {
       insert.free();
@@ -311,7 +336,8 @@ export class RunIndex {
   /** A live run: read what its metrics file gained, and notice a recorder that died. */
   private updateLive(id: string, row: { status: string; host: string | null; pid: number | null }): void {
     const file = path.join(runDir(this.storeDir, id), 'metrics.jsonl');
-    const pos = this.rows('SELECT metrics_offset, metrics_line, metrics_step FROM runs WHERE id = :id', { ':id': id })[0];
+    const pos = this.rows('SELECT metrics_offset, metrics_line, metrics_step, rid FROM runs WHERE id = :id', { ':id': id })[0];
+    const rid = Number(pos?.[3]);
     let size = 0;
     try {
       size = fs.statSync(file).size;
@@ -325,7 +351,7 @@ export class RunIndex {
     const position: ReadPosition = { offset: Number(pos?.[0] ?? 0), line: Number(pos?.[1] ?? 0), step: Number(pos?.[2] ?? -1) };
     if (size === position.offset && status === row.status) return;
     const summary: MetricsSummary = { lines: 0, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
-    for (const r of this.rows('SELECT key, last, last_nan, min, max, count, nan, last_step FROM metrics WHERE run_id = :id ORDER BY ord', { ':id': id })) {
+    for (const r of this.rows('SELECT k.name, last, last_nan, min, max, count, nan, last_step FROM metrics m JOIN keys k ON k.kid = m.kid WHERE rid = :rid ORDER BY ord', { ':rid': rid })) {
       summary.metrics[String(r[0])] = {
         last: r[2] === 1 ? NaN : Number(r[1]),
         min: r[3] === null ? NaN : Number(r[3]),
@@ -336,13 +362,13 @@ export class RunIndex {
       };
     }
     const acc = new MetricsAccumulator(summary, position).readFrom(file, 'metrics.jsonl', status === 'running');
-    this.writeMetrics(id, acc.summary);
-    this.db.run('UPDATE runs SET status = :s, metrics_offset = :o, metrics_line = :l, metrics_step = :st WHERE id = :id', {
+    this.writeMetrics(rid, acc.summary);
+    this.db.run('UPDATE runs SET status = :s, metrics_offset = :o, metrics_line = :l, metrics_step = :st WHERE rid = :rid', {
       ':s': status,
       ':o': acc.position.offset,
       ':l': acc.position.line,
       ':st': acc.position.step,
-      ':id': id,
+      ':rid': rid,
     });
     this.dirty = true;
   }
@@ -353,16 +379,8 @@ export class RunIndex {
 
   /** Runs matching `where`, in `sort` order (newest first after that), at most `limit`. */
   query(where: Expr | null, sort: SortKey[] = [], limit?: number, now: number = Date.now()): IndexedRun[] {
-    const compiler = new SqlCompiler(now);
-    const condition = compiler.where(where);
-    const { joins, order } = compiler.orderBy(sort);
-    const limitSql = limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(limit))}` : '';
-    const selected = `SELECT r.id FROM runs r ${joins} WHERE ${condition} ORDER BY ${order}${limitSql}`;
-    const runs = this.rows(
-      `SELECT r.id, r.name, r.status, r.started_ms, r.ended_ms, r.exit_code, r.branch, r.head, r.snapshot, r.dirty, r.host, r.user, r.problems, r.reproduces
-       FROM runs r ${joins} WHERE ${condition} ORDER BY ${order}${limitSql}`,
-      compiler.bindings,
-    ).map(
+    const runs = this.selectRuns(where, sort, limit, now);
+    const result = runs.map(
       (r): IndexedRun => ({
         id: String(r[0]),
         name: String(r[1]),
@@ -381,28 +399,74 @@ export class RunIndex {
         metrics: [],
       }),
     );
-    if (runs.length === 0) return runs;
-    const byId = new Map(runs.map((r) => [r.id, r]));
-    for (const m of this.rows(
-      `SELECT run_id, key, last, last_nan, min, max, count, nan, last_step FROM metrics WHERE run_id IN (${selected}) ORDER BY run_id, ord`,
-      compiler.bindings,
-    )) {
-      byId.get(String(m[0]))?.metrics.push({
-        key: String(m[1]),
-        last: m[3] === 1 ? NaN : Number(m[2]),
-        min: m[4] === null ? NaN : Number(m[4]),
-        max: m[5] === null ? NaN : Number(m[5]),
-        count: Number(m[6]),
-        nan: Number(m[7]),
-        lastStep: m[8] === null ? null : Number(m[8]),
-      });
+    const byRid = new Map(runs.map((r, i) => [Number(r[14]), result[i]!]));
+    const rids = [...byRid.keys()];
+    // Metrics of the rows found, by their ids: running the selection again would double the cost.
+    for (let start = 0; start < rids.length; start += 500) {
+      const batch = rids.slice(start, start + 500);
+      for (const m of this.rows(
+        `SELECT m.rid, k.name, last, last_nan, min, max, count, nan, last_step FROM metrics m JOIN keys k ON k.kid = m.kid
+         WHERE m.rid IN (${batch.join(',')}) ORDER BY m.rid, ord`,
+      )) {
+        byRid.get(Number(m[0]))?.metrics.push({
+          key: String(m[1]),
+          last: m[3] === 1 ? NaN : Number(m[2]),
+          min: m[4] === null ? NaN : Number(m[4]),
+          max: m[5] === null ? NaN : Number(m[5]),
+          count: Number(m[6]),
+          nan: Number(m[7]),
+          lastStep: m[8] === null ? null : Number(m[8]),
+        });
+      }
     }
-    return runs;
+    return result;
+  }
+
+  private static readonly COLUMNS =
+    'r.id, r.name, r.status, r.started_ms, r.ended_ms, r.exit_code, r.branch, r.head, r.snapshot, r.dirty, r.host, r.user, r.problems, r.reproduces, r.rid';
+
+  private selectRuns(where: Expr | null, sort: SortKey[], limit: number | undefined, now: number): SqlValue[][] {
+    const only = sort.length === 1 ? sort[0]! : null;
+    if (limit !== undefined && only?.field.kind === 'metric') return this.selectByMetric(where, only.field.key, only.descending, Math.max(0, Math.floor(limit)), now);
+    const compiler = new SqlCompiler(now);
+    const condition = compiler.where(where);
+    const { joins, order } = compiler.orderBy(sort);
+    const limitSql = limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(limit))}` : '';
+    return this.rows(`SELECT ${RunIndex.COLUMNS} FROM runs r ${joins} WHERE ${condition} ORDER BY ${order}${limitSql}`, compiler.bindings);
+  }
+
+  /**
+   * The first rows by one metric, the common way to look at runs. Walking the
+   * (kid, last) index in order stops at the limit instead of sorting every
+   * match; runs without the metric (or with NaN) follow, newest first, as in
+   * the general ORDER BY.
+   */
+  private selectByMetric(where: Expr | null, key: string, descending: boolean, limit: number, now: number): SqlValue[][] {
+    const compiler = new SqlCompiler(now);
+    const condition = compiler.where(where);
+    const dir = descending ? 'DESC' : 'ASC';
+    const bindings = { ...compiler.bindings, ':sortkey': key };
+    const kid = '(SELECT kid FROM keys WHERE name = :sortkey)';
+    const found = this.rows(
+      `SELECT ${RunIndex.COLUMNS} FROM metrics s JOIN runs r ON r.rid = s.rid
+       WHERE s.kid = ${kid} AND s.last IS NOT NULL AND ${condition}
+       ORDER BY s.last ${dir}, r.started_ms DESC, r.id DESC LIMIT ${limit}`,
+      bindings,
+    );
+    if (found.length >= limit) return found;
+    const rest = this.rows(
+      `SELECT ${RunIndex.COLUMNS} FROM runs r
+       WHERE NOT (+r.rid IN (SELECT rid FROM metrics WHERE kid = ${kid} AND last IS NOT NULL)) AND ${condition}
+       ORDER BY r.started_ms DESC, r.id DESC LIMIT ${limit - found.length}`,
+      bindings,
+    );
+    return [...found, ...rest];
   }
 
   /** Writes the index atomically, when anything changed since it was opened or saved. */
   save(): boolean {
     if (!this.dirty) return false;
+    this.analyzeIfGrown();
     const bytes = this.db.export();
     // export() reopens the database, which drops user functions.
     this.registerFunctions();
@@ -410,6 +474,19 @@ export class RunIndex {
     writeFileAtomic(path.join(this.storeDir, INDEX_FILE), bytes);
     this.dirty = false;
     return true;
+  }
+
+  /**
+   * Table statistics let SQLite pick between a subquery's index and the runs'
+   * order; they are refreshed when the number of runs moved by a quarter since
+   * the last time (about 150 ms at 10k runs, so not on every save).
+   */
+  private analyzeIfGrown(): void {
+    const runs = this.count();
+    const analyzed = Number(this.rows("SELECT value FROM meta WHERE key = 'analyzed_runs'")[0]?.[0] ?? -1);
+    if (analyzed >= 0 && Math.abs(runs - analyzed) <= analyzed / 4) return;
+    this.db.run('ANALYZE');
+    this.db.run("INSERT OR REPLACE INTO meta(key, value) VALUES ('analyzed_runs', :n)", { ':n': String(runs) });
   }
 
   close(): void {

@@ -20,7 +20,11 @@ const COLUMN: Record<string, string> = {
 };
 
 /**
- * Compiles a query to a SQL condition over `runs r`. Every comparison yields 0
+ * Compiles a query to a SQL condition over `runs r`. Conditions on params,
+ * metrics and tags are `+r.rid IN (…)`: the unary plus keeps SQLite from
+ * driving the query from the subquery's rows and sorting them all, so it walks
+ * runs in the order asked (newest first by default) and stops at the limit.
+ * Every comparison yields 0
  * or 1, never NULL, so `not` means what it says. One rule throughout: a
  * comparison on a value a run does not have (or on NaN) is false, except
  * `= null`. Tags are a set: `tag != x` holds for a run without tag x.
@@ -61,25 +65,33 @@ export class SqlCompiler {
     return `${column} ${op === '=' ? '=' : op} ${this.bind(value)}`;
   }
 
+  /** The id of a param or metric name, looked up once per query. */
+  private key(name: string): string {
+    return `(SELECT kid FROM keys WHERE name = ${this.bind(name)})`;
+  }
+
   private comparison(field: Field, op: Comparison, value: Value): string {
     if (field.kind === 'metric') {
-      const present = `r.id IN (SELECT run_id FROM metrics WHERE key = ${this.bind(field.key)}`;
+      const present = `+r.rid IN (SELECT rid FROM metrics WHERE kid = ${this.key(field.key)}`;
       if (value.kind === 'null') return op === '=' ? `(NOT ${present}))` : `${present})`;
-      return `${present} AND last_nan = 0 AND ${this.test('last', op, numberOf(value))})`;
+      // A NaN last is stored as NULL, which no comparison matches; (kid, last) covers this.
+      return `${present} AND ${this.test('last', op, numberOf(value))})`;
     }
     if (field.kind === 'param') {
-      const present = `r.id IN (SELECT run_id FROM params WHERE key = ${this.bind(field.key)}`;
+      const present = `+r.rid IN (SELECT rid FROM params WHERE kid = ${this.key(field.key)}`;
       switch (value.kind) {
         case 'null':
           return op === '=' ? `(NOT ${present} AND type <> 'z'))` : `${present} AND type <> 'z')`;
         case 'bool':
-          return `${present} AND type = 'b' AND ${this.test('num', op, value.value ? 1 : 0)})`;
+          return `${present} AND type = 'b' AND ${this.test('text', op, String(value.value))})`;
         case 'number':
         case 'duration':
-          return `${present} AND type = 'n' AND num IS NOT NULL AND ${this.test('num', op, numberOf(value))})`;
+          // Only numbers have a num (NaN none), so (kid, num) covers this without reading rows.
+          return `${present} AND num IS NOT NULL AND ${this.test('num', op, numberOf(value))})`;
         case 'string':
           if (ORDERED.has(op)) return `${present} AND type = 's' AND ${this.test('text', op, value.value)})`;
-          return `${present} AND type <> 'z' AND ${this.test('text', op, value.value)})`;
+          // Numbers keep no text; they are compared as JavaScript prints them.
+          return `${present} AND type <> 'z' AND ${this.test("(CASE WHEN type = 'n' THEN rl_number_text(num) ELSE text END)", op, value.value)})`;
       }
     }
     return this.attribute(field.name, op, value);
@@ -87,7 +99,7 @@ export class SqlCompiler {
 
   private attribute(name: string, op: Comparison, value: Value): string {
     if (name === 'tag') {
-      const has = (inner: string) => `r.id IN (SELECT run_id FROM tags WHERE ${inner})`;
+      const has = (inner: string) => `+r.rid IN (SELECT rid FROM tags WHERE ${inner})`;
       if (value.kind === 'null') return op === '=' ? `(NOT ${has('1')})` : has('1');
       const text = value.kind === 'string' ? value.value : String(valueText(value));
       if (op === '=') return has(`tag = ${this.bind(text)}`);
@@ -126,10 +138,10 @@ export class SqlCompiler {
       const dir = key.descending ? 'DESC' : 'ASC';
       const f = key.field;
       if (f.kind === 'metric') {
-        joins.push(`LEFT JOIN metrics s${i} ON s${i}.run_id = r.id AND s${i}.key = ${this.bind(f.key)} AND s${i}.last_nan = 0`);
+        joins.push(`LEFT JOIN metrics s${i} ON s${i}.rid = r.rid AND s${i}.kid = ${this.key(f.key)}`);
         order.push(`s${i}.last IS NULL`, `s${i}.last ${dir}`);
       } else if (f.kind === 'param') {
-        joins.push(`LEFT JOIN params s${i} ON s${i}.run_id = r.id AND s${i}.key = ${this.bind(f.key)}`);
+        joins.push(`LEFT JOIN params s${i} ON s${i}.rid = r.rid AND s${i}.kid = ${this.key(f.key)}`);
         order.push(`(s${i}.num IS NULL AND s${i}.text IS NULL)`, `s${i}.num ${dir}`, `s${i}.text ${dir}`);
       } else if (f.name === 'age') {
         order.push('r.started_ms IS NULL', `r.started_ms ${key.descending ? 'ASC' : 'DESC'}`);
