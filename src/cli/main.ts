@@ -1,6 +1,7 @@
 import { GitUnavailableError } from '../core/git/gitClient';
 import { UsageError } from './args';
 import { DIFF_USAGE, diffCommand, LS_USAGE, lsCommand, SHOW_USAGE, showCommand } from './commands/inspect';
+import { MODEL_USAGE, modelCommand } from './commands/model';
 import { RUN_USAGE, runCommand } from './commands/run';
 import { SERIES_USAGE, seriesCommand } from './commands/series';
 
@@ -14,6 +15,7 @@ usage:
   ${SHOW_USAGE}
   ${DIFF_USAGE}
   ${SERIES_USAGE}
+  ${MODEL_USAGE}
 
 Runs are kept under .runlens/ at the root of the git repository (or $RUNLENS_DIR).
 A run's exact code is kept as a commit under refs/runlens/runs/<id>.
@@ -25,6 +27,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   show: showCommand,
   diff: diffCommand,
   series: seriesCommand,
+  model: modelCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

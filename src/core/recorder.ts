@@ -21,7 +21,7 @@ import {
   type ParamValue,
 } from './params';
 import { newRunId } from './runId';
-import { RUN_RECORD_VERSION, type RunRecord, type RunStatus } from './runRecord';
+import { RUN_RECORD_VERSION, type HashedPath, type RunRecord, type RunStatus } from './runRecord';
 import { resolveStoreDir, runDir, writeRunRecord } from './store';
 
 export interface RecordOptions {
@@ -154,8 +154,11 @@ export class RunRecorder {
       record.exitCode = 127;
       record.problems.push(`could not start ${opts.command[0]}: ${outcome.spawnError}`);
     }
-    record.artifacts = (opts.artifacts ?? []).map((p) => hashPath(p, cwd, cache));
-    for (const a of record.artifacts) if (a.kind === 'missing') record.problems.push(`artifact ${a.path} was not written`);
+    record.artifacts = (opts.artifacts ?? []).map((p) => markStale(hashPath(p, cwd, cache), cwd, Date.parse(record.startedAt)));
+    for (const a of record.artifacts) {
+      if (a.kind === 'missing') record.problems.push(`artifact ${a.path} was not written`);
+      else if (a.stale) record.problems.push(`artifact ${a.path} was not written by this run (last modified before it started)`);
+    }
     mergeRunParams(record, dir);
     cache.save();
     writeRunRecord(storeDir, record);
@@ -323,6 +326,18 @@ function mergeRunParams(record: RunRecord, dir: string): void {
   }
   if (bad) record.problems.push(`${bad} line(s) of params.jsonl could not be read`);
   record.seed = findSeed(record.params, record.paramSources) ?? record.seed;
+}
+
+/** An artifact older than the run was left by someone else; the run must not claim it. */
+function markStale(artifact: HashedPath, cwd: string, startedMs: number): HashedPath {
+  if (artifact.kind === 'missing') return artifact;
+  const newest = (p: string): number => {
+    const stat = fs.statSync(p);
+    if (!stat.isDirectory()) return stat.mtimeMs;
+    return Math.max(stat.mtimeMs, ...fs.readdirSync(p).map((child) => newest(path.join(p, child))));
+  };
+  // A second of slack: some filesystems keep mtimes in whole seconds.
+  return newest(path.resolve(cwd, artifact.path)) < startedMs - 1000 ? { ...artifact, stale: true } : artifact;
 }
 
 function defaultRunName(command: string[], id: string): string {

@@ -51,6 +51,8 @@ export interface HashedPath {
   /** Per-file hashes of a folder, kept while the folder is small enough to list. */
   entries?: { path: string; size: number; sha256: string }[];
   error?: string;
+  /** For an artifact: last modified before the run started, so the run did not write it. */
+  stale?: boolean;
 }
 
 export interface PythonInfo {

@@ -103,6 +103,7 @@ describe('series', () => {
     assert.deepStrictEqual(all(), [], 'no metrics file yet');
     fs.writeFileSync(file, '{"step":0,"loss":1}\n{"loss":2}\n{"step":10,"lo');
     assert.deepStrictEqual(all(), [{ x: 0, y: 1 }, { x: 1, y: 2 }]);
+    assert.equal(readSeries(store, [record.id], { metric: 'loss', x: 'step', buckets: 10 })[0]!.unfinishedBytes, '{"step":10,"lo'.length, 'the torn tail is reported');
     fs.appendFileSync(file, 'ss":3,"acc":0.5}\n{"loss":"NaN"}\n');
     assert.deepStrictEqual(all(), [{ x: 0, y: 1 }, { x: 1, y: 2 }, { x: 10, y: 3 }, { x: 11, y: NaN }]);
     assert.deepStrictEqual(all('acc'), [{ x: 10, y: 0.5 }], 'a metric first seen later');

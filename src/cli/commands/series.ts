@@ -52,6 +52,7 @@ export async function seriesCommand(args: string[]): Promise<number> {
     const name = runs.find((r) => r.id === s.runId)?.name ?? s.runId;
     process.stdout.write(`${safeText(name)} (${s.runId.slice(0, 12)}): ${s.total} point(s) of ${safeText(metric)}, ${s.inRange} in range`);
     if (s.badLines) process.stdout.write(`, ${s.badLines} unreadable line(s) skipped`);
+    if (s.unfinishedBytes) process.stdout.write(`, an unfinished last line (${s.unfinishedBytes} bytes) skipped`);
     process.stdout.write('\n');
     if (s.kind === 'points') {
       for (const p of s.points.slice(0, 20)) process.stdout.write(`  ${formatNumber(p.x)}\t${formatNumber(p.y)}\n`);

@@ -71,7 +71,8 @@ export function bucketSeries(x: Float64Array, y: Float64Array, buckets: number, 
   for (let i = 0; i < n; i++) {
     const xi = x[i]!;
     if (!(xi >= lo && xi <= hi)) continue;
-    let b = width > 0 ? Math.floor((xi - lo) / width) : 0;
+    // Division, not a multiplied reciprocal: the two disagree on points that sit on a boundary.
+    let b = width > 0 ? ((xi - lo) / width) | 0 : 0;
     if (b >= buckets) b = buckets - 1;
     const yi = y[i]!;
     count[b]!++;

@@ -11,8 +11,37 @@ const CLOSE = 0x7d;
 const SPACE = 0x20;
 const BACKSLASH = 0x5c;
 
-const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$/;
 const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+
+/** The JSON number grammar, -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?, over text[start, end), without a regex. */
+function isJsonNumber(text: string, start: number, end: number): boolean {
+  let i = start;
+  if (text.charCodeAt(i) === 0x2d) i++;
+  const first = text.charCodeAt(i);
+  if (first === 0x30) i++;
+  else if (first >= 0x31 && first <= 0x39) {
+    i++;
+    while (i < end && isDigit(text.charCodeAt(i))) i++;
+  } else return false;
+  if (i < end && text.charCodeAt(i) === 0x2e) {
+    i++;
+    if (!(i < end && isDigit(text.charCodeAt(i)))) return false;
+    while (i < end && isDigit(text.charCodeAt(i))) i++;
+  }
+  const e = text.charCodeAt(i);
+  if (i < end && (e === 0x65 || e === 0x45)) {
+    i++;
+    const sign = text.charCodeAt(i);
+    if (sign === 0x2b || sign === 0x2d) i++;
+    if (!(i < end && isDigit(text.charCodeAt(i)))) return false;
+    while (i < end && isDigit(text.charCodeAt(i))) i++;
+  }
+  return i === end;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
 
 /**
  * Pulls numbers out of metric lines without building objects, which makes a
@@ -22,6 +51,7 @@ const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Inf
  */
 export class MetricLineScanner {
   private previousStep: number;
+  private readonly recentKeys: (string | undefined)[] = [];
 
   constructor(
     private readonly sink: PointSink,
@@ -78,8 +108,14 @@ export class MetricLineScanner {
       if (text.charCodeAt(i) !== QUOTE) return end - start === 2; // "{}" is an empty line; anything else, not ours
       const keyEnd = text.indexOf('"', i + 1);
       if (keyEnd < 0 || keyEnd >= end) return false;
-      const key = text.slice(i + 1, keyEnd);
-      if (key.includes('\\')) return false;
+      // Lines repeat their keys: reuse the string seen last time at this place instead of slicing a new one.
+      const slot = keys.length + (hasStep ? 1 : 0) + (hasT ? 1 : 0);
+      let key = this.recentKeys[slot];
+      if (key === undefined || key.length !== keyEnd - i - 1 || !text.startsWith(key, i + 1)) {
+        key = text.slice(i + 1, keyEnd);
+        if (key.includes('\\')) return false;
+        this.recentKeys[slot] = key;
+      }
       if (text.charCodeAt(keyEnd + 1) !== COLON) return false;
       const v = keyEnd + 2;
       let valueEnd: number;
@@ -99,11 +135,14 @@ export class MetricLineScanner {
           if (c === OPEN || c === QUOTE || c === BACKSLASH || c === 0x5b /* [ */) return false;
           valueEnd++;
         }
-        const raw = text.slice(v, valueEnd);
         // Only what JSON (or Python's bare NaN/Infinity) allows: `+raw` alone would take "0x1f" or " 1".
-        if (raw === 'NaN') value = NaN;
-        else if (raw === 'Infinity' || raw === '-Infinity' || JSON_NUMBER.test(raw)) value = +raw;
-        else return false;
+        if (isJsonNumber(text, v, valueEnd)) value = +text.slice(v, valueEnd);
+        else {
+          const raw = text.slice(v, valueEnd);
+          if (raw === 'NaN') value = NaN;
+          else if (raw === 'Infinity' || raw === '-Infinity') value = +raw;
+          else return false;
+        }
       }
       if (key === 'step') {
         step = value;

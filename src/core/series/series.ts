@@ -22,6 +22,8 @@ export type RunSeries = Bucketed & {
   total: number;
   /** Lines of metrics.jsonl that could not be read, skipped. */
   badLines: number;
+  /** Bytes of an unfinished last line, skipped: still being written, or torn when the run has ended. */
+  unfinishedBytes: number;
 };
 
 export function seriesCacheDir(storeDir: string, runId: string): string {
@@ -36,17 +38,15 @@ export function readSeries(storeDir: string, runIds: string[], request: SeriesRe
   return runIds.map((runId) => {
     const cache = new RunSeriesCache(path.join(runDir(storeDir, runId), 'metrics.jsonl'), seriesCacheDir(storeDir, runId));
     cache.update();
-    const columns = cache.read(request.metric);
-    const base = { runId, metric: request.metric, x: request.x, badLines: cache.badLines };
+    const columns = cache.read(request.metric, [request.x === 'step' ? 'step' : 't', 'y']);
+    const base = { runId, metric: request.metric, x: request.x, badLines: cache.badLines, unfinishedBytes: cache.unfinishedBytes };
     if (!columns) return { ...base, kind: 'points', points: [], range: null, inRange: 0, total: 0 };
-    let x = columns.step;
-    if (request.x !== 'step') {
-      x = columns.t;
-      if (request.x === 'relative') {
-        const t0 = cache.t0 ?? 0;
-        x = columns.t.map((t) => t - t0);
-      }
+    let x = request.x === 'step' ? columns.step! : columns.t!;
+    if (request.x === 'relative') {
+      const t0 = cache.t0 ?? 0;
+      x = x.map((t) => t - t0);
     }
-    return { ...base, ...bucketSeries(x, columns.y, request.buckets, request.range), total: columns.y.length };
+    const y = columns.y!;
+    return { ...base, ...bucketSeries(x, y, request.buckets, request.range), total: y.length };
   });
 }

@@ -8,7 +8,7 @@ import { MetricLineScanner } from './scanner';
 const CACHE_VERSION = 1;
 const READ_CHUNK = 8 * 1024 * 1024;
 const COLUMNS = ['step', 't', 'y'] as const;
-type Column = (typeof COLUMNS)[number];
+export type Column = (typeof COLUMNS)[number];
 
 interface CacheIndex {
   version: number;
@@ -19,6 +19,8 @@ interface CacheIndex {
   /** Wall time of the first line that had one: zero of the relative time axis. */
   t0: number | null;
   badLines: number;
+  /** Bytes after the last newline: a line still being written, or torn by a writer that died. */
+  unfinishedBytes: number;
   metrics: Record<string, { file: string; count: number }>;
 }
 
@@ -30,7 +32,7 @@ export interface SeriesColumns {
 }
 
 function emptyIndex(): CacheIndex {
-  return { version: CACHE_VERSION, offset: 0, lastStep: -1, t0: null, badLines: 0, metrics: {} };
+  return { version: CACHE_VERSION, offset: 0, lastStep: -1, t0: null, badLines: 0, unfinishedBytes: 0, metrics: {} };
 }
 
 /** File names derived from metric names, which may hold any character. */
@@ -75,6 +77,10 @@ export class RunSeriesCache {
     return this.index.badLines;
   }
 
+  get unfinishedBytes(): number {
+    return this.index.unfinishedBytes ?? 0;
+  }
+
   metricNames(): string[] {
     return Object.keys(this.index.metrics);
   }
@@ -91,17 +97,25 @@ export class RunSeriesCache {
       fs.rmSync(this.dir, { recursive: true, force: true });
       this.index = emptyIndex();
     }
-    if (size === this.index.offset) return;
+    if (size === this.index.offset) {
+      this.index.unfinishedBytes = 0;
+      return;
+    }
 
     const added = new Map<string, Record<Column, GrowableFloat64>>();
     const index = this.index;
+    // Lines mostly repeat one metric after another: remember the last one's columns.
+    let lastMetric: string | null = null;
+    let lastColumns: Record<Column, GrowableFloat64> | null = null;
     const scanner = new MetricLineScanner(
       (metric, step, t, value) => {
-        let columns = added.get(metric);
+        let columns = metric === lastMetric ? lastColumns : added.get(metric);
         if (!columns) {
           columns = { step: new GrowableFloat64(), t: new GrowableFloat64(), y: new GrowableFloat64() };
           added.set(metric, columns);
         }
+        lastMetric = metric;
+        lastColumns = columns;
         columns.step.push(step);
         columns.t.push(t);
         columns.y.push(value);
@@ -133,7 +147,8 @@ export class RunSeriesCache {
       fs.closeSync(fd);
     }
     index.lastStep = scanner.lastStep;
-    // An unfinished last line stays unread: a live writer will finish it.
+    // An unfinished last line stays unread: a live writer will finish it, and a dead one is reported.
+    index.unfinishedBytes = size - index.offset;
 
     fs.mkdirSync(this.dir, { recursive: true });
     for (const [metric, columns] of added) {
@@ -155,11 +170,11 @@ export class RunSeriesCache {
     writeJsonAtomic(this.indexFile, index);
   }
 
-  /** One metric's points; null when the run never logged it. */
-  read(metric: string): SeriesColumns | null {
+  /** Points of one metric; null when the run never logged it. Only the columns asked for are read. */
+  read(metric: string, columns: readonly Column[] = COLUMNS): Partial<SeriesColumns> | null {
     const entry = this.index.metrics[metric];
     if (!entry) return null;
-    const column = (name: Column) => {
+    const read = (name: Column) => {
       const out = new Float64Array(entry.count);
       const fd = fs.openSync(path.join(this.dir, `${entry.file}.${name}`), 'r');
       try {
@@ -174,6 +189,8 @@ export class RunSeriesCache {
       }
       return out;
     };
-    return { step: column('step'), t: column('t'), y: column('y') };
+    const out: Partial<SeriesColumns> = {};
+    for (const name of columns) out[name] = read(name);
+    return out;
   }
 }
