@@ -2,13 +2,24 @@
 //   node esbuild.js            dist/cli.js
 //   node esbuild.js --tests    also out/test/**.test.js
 //   node esbuild.js --bench    also out/bench/bench.js
+//   node esbuild.js --production   minified, no source maps (npm run package)
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const flags = new Set(process.argv.slice(2));
 const pkg = require('./package.json');
-const common = { define: { RUNLENS_VERSION: JSON.stringify(pkg.version) }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
+const production = flags.has('--production');
+const common = {
+  define: { RUNLENS_VERSION: JSON.stringify(pkg.version) },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+};
 
 function testEntries(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -24,11 +35,17 @@ function copyWasm(outdir) {
 }
 
 async function main() {
-  const builds = [esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' })];
+  const builds = [
+    esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' }),
+    esbuild.build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] }),
+  ];
   copyWasm('dist');
   if (flags.has('--tests')) {
     fs.rmSync('out/test', { recursive: true, force: true });
     builds.push(esbuild.build({ ...common, entryPoints: testEntries('test/unit'), outbase: 'test', outdir: 'out/test' }));
+    builds.push(
+      esbuild.build({ ...common, entryPoints: [...testEntries('test/extension'), 'test/extension/index.ts'], outbase: 'test', outdir: 'out/test', external: ['vscode', 'mocha'] }),
+    );
     copyWasm('out/test/unit');
   }
   if (flags.has('--bench')) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: type check, lint, build, unit and CLI tests on real git repos.
-# Run through `npm test` (after `npm ci`), which is what the README and .ci/run use.
+# The whole test suite, as `npm test` (after `npm ci`) runs it in the README and in .ci/run:
+# type check, lint, build, unit and CLI tests on real git repositories, then the editor
+# tests in a real VS Code (code-server, installed by scripts/e2e-setup.sh) driven by Chromium.
+# RUNLENS_SKIP_EDITOR_TESTS=1 stops after the unit tests, for a quick local loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,3 +17,10 @@ echo "== build"
 node esbuild.js --tests
 echo "== unit and CLI tests"
 node --test --test-reporter=spec out/test/unit
+if [ "${RUNLENS_SKIP_EDITOR_TESTS:-}" = 1 ]; then
+  echo "== editor tests skipped (RUNLENS_SKIP_EDITOR_TESTS=1)"
+  exit 0
+fi
+echo "== editor tests in code-server"
+bash scripts/e2e-setup.sh
+node test/e2e/run.mjs

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile';
+import { execGit } from './git/gitClient';
 import { locateRepository } from './git/repository';
 import { isRunId } from './runId';
 import type { RunRecord, RunStatus } from './runRecord';
@@ -150,4 +151,17 @@ export function resolveRun(runs: RunRecord[], query: string): RunRecord {
     throw new RunLookupError(`"${query}" matches ${candidates.length} runs; give more of the id:\n${shown}${more}`);
   }
   throw new RunLookupError(`no run matches "${query}"`);
+}
+
+/**
+ * Deletes a run: its folder, its series cache and its snapshot ref. The
+ * snapshot commit itself stays until git's own garbage collection, so a
+ * mistaken delete can still be recovered with `git fsck --lost-found`.
+ */
+export async function deleteRun(storeDir: string, record: RunRecord): Promise<void> {
+  fs.rmSync(runDir(storeDir, record.id), { recursive: true, force: true });
+  fs.rmSync(path.join(storeDir, 'cache', 'series', record.id), { recursive: true, force: true });
+  if (record.git) {
+    await execGit(record.git.root, ['update-ref', '-d', record.git.ref]).catch(() => undefined);
+  }
 }

@@ -75,6 +75,17 @@ export function execGit(dir: string, args: string[], env?: NodeJS.ProcessEnv): P
   });
 }
 
+/** The same for output that may not be text (a blob at a commit). */
+export function execGitBuffer(dir: string, args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile(gitBinary(), args, { cwd: dir, encoding: 'buffer', maxBuffer: 2 * 1024 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const message = stderr.toString('utf8').trim();
+      reject(explain(message ? Object.assign(new Error(message), { code: err.code }) : err));
+    });
+  });
+}
+
 /** Splits the output of a `-z` command into its NUL-terminated fields. */
 export function splitNul(output: string): string[] {
   const parts = output.split('\0');

@@ -63,31 +63,9 @@ export async function captureSnapshot(request: SnapshotRequest): Promise<GitInfo
   if (!head) notes.push('the repository has no commit yet: the snapshot has no parent');
   if (!branch) notes.push(head ? 'HEAD is detached' : 'no branch yet');
 
-  const skipped: SkippedFile[] = [];
-  const untracked = pickUntracked(repo.root, splitNul(untrackedOut), limits, skipped);
-
-  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-index-'));
+  const staged = await stageWorkTree(repo, limits, untrackedOut);
   try {
-    const tempIndex = path.join(tempDir, 'index');
-    if (fs.existsSync(repo.indexFile)) {
-      fs.copyFileSync(repo.indexFile, tempIndex);
-      // git re-reads the content of entries as new as the index file itself
-      // ("racily clean"); a copy with a fresh mtime would make git trust stale
-      // stat data and miss an edit made in the same second as the last commit.
-      // Rounding down only ever makes more entries count as racy.
-      const { atime, mtimeMs } = fs.statSync(repo.indexFile);
-      fs.utimesSync(tempIndex, atime, new Date(Math.floor(mtimeMs)));
-    }
-    const stagingEnv = { ...process.env, GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1', ...SNAPSHOT_IDENTITY };
-    const staging = (args: string[]) => execGit(repo.root, args, stagingEnv);
-
-    await staging(['add', '-u']);
-    if (untracked.length > 0) {
-      const list = path.join(tempDir, 'untracked');
-      fs.writeFileSync(list, untracked.map((f) => f.path).join('\0') + '\0');
-      await staging(['add', '--pathspec-from-file=' + list, '--pathspec-file-nul']);
-    }
-    const tree = (await staging(['write-tree'])).trim();
+    const { tree, untracked, skipped, staging } = staged;
     const [changesOut, submodules] = await Promise.all([
       staging(['diff-tree', '-r', '-z', '-M', '--name-status', head ?? EMPTY_TREE, tree]),
       readSubmodules(repo, tree, staging),
@@ -118,7 +96,66 @@ export async function captureSnapshot(request: SnapshotRequest): Promise<GitInfo
       notes,
     };
   } finally {
-    fs.rmSync(tempDir, { recursive: true, force: true });
+    staged.dispose();
+  }
+}
+
+interface StagedWorkTree {
+  tree: string;
+  untracked: { path: string; size: number }[];
+  skipped: SkippedFile[];
+  /** Runs git with the temporary index. */
+  staging: (args: string[]) => Promise<string>;
+  dispose(): void;
+}
+
+/**
+ * Writes the work tree as it is (tracked changes and untracked files under the
+ * caps) as a tree object, through a copy of the index: the user's index is
+ * never touched. `untrackedOut` is `git ls-files --others --exclude-standard -z`.
+ */
+async function stageWorkTree(repo: RepositoryLocation, limits: SnapshotLimits, untrackedOut?: string): Promise<StagedWorkTree> {
+  const skipped: SkippedFile[] = [];
+  const listed = untrackedOut ?? (await execGit(repo.root, ['ls-files', '--others', '--exclude-standard', '-z']));
+  const untracked = pickUntracked(repo.root, splitNul(listed), limits, skipped);
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-index-'));
+  const dispose = () => fs.rmSync(tempDir, { recursive: true, force: true });
+  try {
+    const tempIndex = path.join(tempDir, 'index');
+    if (fs.existsSync(repo.indexFile)) {
+      fs.copyFileSync(repo.indexFile, tempIndex);
+      // git re-reads the content of entries as new as the index file itself
+      // ("racily clean"); a copy with a fresh mtime would make git trust stale
+      // stat data and miss an edit made in the same second as the last commit.
+      // Rounding down only ever makes more entries count as racy.
+      const { atime, mtimeMs } = fs.statSync(repo.indexFile);
+      fs.utimesSync(tempIndex, atime, new Date(Math.floor(mtimeMs)));
+    }
+    const stagingEnv = { ...process.env, GIT_INDEX_FILE: tempIndex, GIT_LITERAL_PATHSPECS: '1', ...SNAPSHOT_IDENTITY };
+    const staging = (args: string[]) => execGit(repo.root, args, stagingEnv);
+    await staging(['add', '-u']);
+    if (untracked.length > 0) {
+      const list = path.join(tempDir, 'untracked');
+      fs.writeFileSync(list, untracked.map((f) => f.path).join('\0') + '\0');
+      await staging(['add', '--pathspec-from-file=' + list, '--pathspec-file-nul']);
+    }
+    const tree = (await staging(['write-tree'])).trim();
+    return { tree, untracked, skipped, staging, dispose };
+  } catch (err) {
+    dispose();
+    throw err;
+  }
+}
+
+/** Files that differ between a run's snapshot and the work tree now, untracked files included. */
+export async function diffSnapshotWithWorkTree(cwd: string, snapshot: string, limits: Partial<SnapshotLimits> = {}): Promise<ChangedFile[]> {
+  const repo = await locateRepository(cwd);
+  const staged = await stageWorkTree(repo, { ...DEFAULT_SNAPSHOT_LIMITS, ...limits });
+  try {
+    const out = await staged.staging(['diff-tree', '-r', '-z', '-M', '--name-status', snapshot, staged.tree]);
+    return parseNameStatus(out, repo.root, new Set(staged.untracked.map((f) => f.path)));
+  } finally {
+    staged.dispose();
   }
 }
 

@@ -1,0 +1,88 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { compareRuns, compareWithWorkspace, openCommit, openFileAtRun } from './commands/codeCommands';
+import { registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
+import { copyRunId, deleteRunCommand, filterRuns, runTraining } from './commands/runCommands';
+import type { CommandTarget } from './commands/targets';
+import { DOC_SCHEME, RunLensDocuments } from './documents';
+import { ModelsTree, type ModelsNode } from './modelsTree';
+import { RUN_SCHEME, RunFileSystem } from './runFileSystem';
+import { RunsTree, type RunsNode } from './runsTree';
+import { RunningStatus } from './statusBar';
+import { WorkspaceRuns } from './workspaceRuns';
+
+/** What tests (and other extensions) can reach. */
+export interface RunLensApi {
+  workspace: WorkspaceRuns;
+  runsTree: RunsTree;
+  modelsTree: ModelsTree;
+  status: RunningStatus;
+}
+
+/**
+ * Activation stays cheap: it finds the repository (one git call) and wires the
+ * views; the index is opened on the first refresh. Errors surface as a message
+ * rather than a silently empty sidebar.
+ */
+export async function activate(context: vscode.ExtensionContext): Promise<RunLensApi | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return undefined;
+  let ws: WorkspaceRuns;
+  try {
+    ws = await WorkspaceRuns.create(folder);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`RunLens could not start: ${(err as Error).message}`);
+    throw err;
+  }
+  const runsTree = new RunsTree(ws);
+  const modelsTree = new ModelsTree(ws);
+  const status = new RunningStatus(ws);
+  const runsView = vscode.window.createTreeView('runlens.runs', { treeDataProvider: runsTree, canSelectMany: true, showCollapseAll: true });
+  const modelsView = vscode.window.createTreeView('runlens.models', { treeDataProvider: modelsTree, showCollapseAll: true });
+
+  // The runlens CLI in every integrated terminal, run by the editor's own runtime.
+  const env = context.environmentVariableCollection;
+  env.description = 'Puts the `runlens` command on PATH';
+  env.prepend('PATH', path.join(context.extensionPath, 'terminal-bin') + path.delimiter);
+  env.replace('RUNLENS_NODE', process.execPath);
+
+  const command = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown);
+  context.subscriptions.push(
+    ws,
+    status,
+    runsView,
+    modelsView,
+    ws.onDidChange(() => {
+      runsTree.refresh();
+      modelsTree.refresh();
+      status.update();
+    }),
+    vscode.workspace.registerFileSystemProvider(RUN_SCHEME, new RunFileSystem(() => ws), { isReadonly: true, isCaseSensitive: true }),
+    vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, new RunLensDocuments(() => ws)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('runlens.runs')) runsTree.refresh();
+    }),
+    command('runlens.refresh', () => ws.refresh()),
+    command('runlens.runTraining', (cmd?: string) => runTraining(ws, context.workspaceState, typeof cmd === 'string' ? cmd : undefined)),
+    command('runlens.filterRuns', (text?: string) => filterRuns(ws, runsView, typeof text === 'string' ? text : undefined)),
+    command('runlens.clearFilter', () => filterRuns(ws, runsView, '')),
+    command('runlens.openFileAtRun', (t: CommandTarget) => openFileAtRun(ws, t)),
+    command('runlens.compareWithWorkspace', (t: CommandTarget) => compareWithWorkspace(ws, t)),
+    command('runlens.compareRuns', (t: CommandTarget, selection?: RunsNode[]) => compareRuns(ws, t, selection)),
+    command('runlens.openCommit', (t: CommandTarget) => openCommit(ws, t)),
+    command('runlens.copyRunId', (t: CommandTarget) => copyRunId(ws, t)),
+    command('runlens.deleteRun', (t: CommandTarget, _selection?: unknown, confirmed?: boolean) => deleteRunCommand(ws, t, confirmed === true)),
+    command('runlens.registerModel', (t: CommandTarget, choices?: { model?: string; artifact?: string }) => registerModel(ws, t, choices && typeof choices === 'object' && !('kind' in choices) ? choices : {})),
+    command('runlens.setAlias', (node: ModelsNode, alias?: string) => setAlias(ws, node as Extract<ModelsNode, { kind: 'version' }>, typeof alias === 'string' ? alias : undefined)),
+    command('runlens.rollbackAlias', (node: ModelsNode, alias?: string) => rollbackAlias(ws, node, typeof alias === 'string' ? alias : undefined)),
+    command('runlens.showAliasHistory', (node: ModelsNode) => showAliasHistory(ws, node)),
+    command('runlens.openCliDocs', () => vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(context.extensionUri, 'README.md'))),
+  );
+  await vscode.commands.executeCommand('setContext', 'runlens.hasFilter', false);
+  void ws.refresh().catch((err: Error) => void vscode.window.showErrorMessage(`RunLens could not read the runs in ${ws.describe()}: ${err.message}`));
+  return { workspace: ws, runsTree, modelsTree, status };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions; the index is saved by WorkspaceRuns.dispose.
+}

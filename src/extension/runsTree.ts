@@ -1,0 +1,188 @@
+import * as vscode from 'vscode';
+import type { IndexedRun } from '../core/index/runIndex';
+import type { RunRecord } from '../core/runRecord';
+import { formatAge, formatNumber, primaryMetric } from './format';
+import { runFileUri } from './runFileSystem';
+import type { WorkspaceRuns } from './workspaceRuns';
+
+export type RunsNode =
+  | { kind: 'group'; label: string; runs: IndexedRun[] }
+  | { kind: 'run'; run: IndexedRun }
+  | { kind: 'section'; run: IndexedRun; section: 'code' | 'params' | 'metrics' }
+  | { kind: 'file'; run: IndexedRun; path: string; status: string; from?: string; head: string | null }
+  | { kind: 'value'; label: string; description: string };
+
+/** A table cell cannot hold a line break or a bar, whatever a run called its metric. */
+function cell(text: string): string {
+  return text.replace(/[|\r\n]+/g, ' ');
+}
+
+const STATUS_ICON: Record<string, vscode.ThemeIcon> = {
+  running: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')),
+  finished: new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+  killed: new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground')),
+  crashed: new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')),
+};
+
+/** The Runs view: runs grouped by branch (or day, or not at all), newest first, live. */
+export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly workspace: WorkspaceRuns) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  private setting<T>(key: string, fallback: T): T {
+    return vscode.workspace.getConfiguration('runlens', this.workspace.folder.uri).get<T>(key) ?? fallback;
+  }
+
+  getChildren(node?: RunsNode): RunsNode[] {
+    if (!node) {
+      const runs = this.workspace.runs();
+      const groupBy = this.setting<string>('runs.groupBy', 'branch');
+      if (groupBy === 'none') return runs.map((run) => ({ kind: 'run', run }));
+      const groups = new Map<string, IndexedRun[]>();
+      for (const run of runs) {
+        const key = groupBy === 'day' ? (run.startedAt ?? '').slice(0, 10) || 'unknown day' : (run.branch ?? (run.snapshot ? '(detached HEAD)' : '(no git)'));
+        groups.set(key, [...(groups.get(key) ?? []), run]);
+      }
+      return [...groups].map(([label, list]) => ({ kind: 'group', label, runs: list }));
+    }
+    switch (node.kind) {
+      case 'group':
+        return node.runs.map((run) => ({ kind: 'run', run }));
+      case 'run': {
+        const sections: RunsNode[] = [];
+        if (node.run.snapshot) sections.push({ kind: 'section', run: node.run, section: 'code' });
+        sections.push({ kind: 'section', run: node.run, section: 'params' }, { kind: 'section', run: node.run, section: 'metrics' });
+        return sections;
+      }
+      case 'section':
+        return this.sectionChildren(node.run, node.section);
+      default:
+        return [];
+    }
+  }
+
+  private record(run: IndexedRun): RunRecord | null {
+    try {
+      return this.workspace.record(run.id);
+    } catch {
+      return null;
+    }
+  }
+
+  private sectionChildren(run: IndexedRun, section: 'code' | 'params' | 'metrics'): RunsNode[] {
+    if (section === 'metrics') {
+      return run.metrics.map((m) => ({
+        kind: 'value',
+        label: m.key,
+        description: `${formatNumber(m.last)}  (min ${formatNumber(m.min)}, max ${formatNumber(m.max)}, ${m.count} steps${m.nan ? `, ${m.nan} NaN` : ''})`,
+      }));
+    }
+    const record = this.record(run);
+    if (!record) return [{ kind: 'value', label: 'run.json cannot be read', description: '' }];
+    if (section === 'params') {
+      return Object.entries(record.params).map(([key, value]) => ({ kind: 'value', label: key, description: `${JSON.stringify(value)}  ${record.paramSources[key] ?? ''}` }));
+    }
+    const git = record.git!;
+    return git.changes.map((c) => ({ kind: 'file', run, path: c.path, status: c.status, from: c.from, head: git.head }));
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'group': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `group:${node.label}`;
+        item.description = `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon(this.setting<string>('runs.groupBy', 'branch') === 'day' ? 'calendar' : 'git-branch');
+        item.contextValue = 'runlens.group';
+        return item;
+      }
+      case 'run':
+        return this.runItem(node.run);
+      case 'section': {
+        const labels = { code: 'Code', params: 'Params', metrics: 'Metrics' };
+        const item = new vscode.TreeItem(labels[node.section], vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `${node.run.id}:${node.section}`;
+        if (node.section === 'code') {
+          item.description = `${(node.run.head ?? node.run.snapshot ?? '').slice(0, 8)}${node.run.dirty ? ' + uncommitted changes' : ''}`;
+          item.iconPath = new vscode.ThemeIcon('git-commit');
+        } else {
+          item.iconPath = new vscode.ThemeIcon(node.section === 'params' ? 'settings' : 'graph-line');
+          if (node.section === 'metrics') item.description = String(node.run.metrics.length);
+        }
+        item.contextValue = `runlens.section.${node.section}`;
+        return item;
+      }
+      case 'file': {
+        const item = new vscode.TreeItem(vscode.Uri.file(node.path), vscode.TreeItemCollapsibleState.None);
+        item.id = `${node.run.id}:file:${node.path}`;
+        item.description = node.from ? `${node.status} ← ${node.from}` : node.status;
+        const root = this.workspace.repoRoot ?? '/';
+        item.resourceUri = runFileUri(root, node.run.id, node.path);
+        const before = node.head && node.status !== 'A' ? runFileUri(root, node.head, node.from ?? node.path) : null;
+        item.command =
+          node.status === 'D' || !before
+            ? { command: 'vscode.open', title: 'Open', arguments: [runFileUri(root, node.status === 'D' && node.head ? node.head : node.run.id, node.path)] }
+            : { command: 'vscode.diff', title: 'Diff', arguments: [before, runFileUri(root, node.run.id, node.path), `${node.path} (HEAD ↔ ${node.run.name})`] };
+        item.contextValue = 'runlens.changedFile';
+        return item;
+      }
+      case 'value': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.description = node.description;
+        item.tooltip = `${node.label} = ${node.description}`;
+        return item;
+      }
+    }
+  }
+
+  private runItem(run: IndexedRun): vscode.TreeItem {
+    const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = run.id;
+    const metric = primaryMetric(run, this.setting<string>('runs.primaryMetric', ''));
+    item.description = [metric ? `${metric.key} ${formatNumber(metric.value)}` : '', formatAge(run.startedAt)].filter(Boolean).join(' · ');
+    item.iconPath = STATUS_ICON[run.status] ?? new vscode.ThemeIcon('circle-outline');
+    item.contextValue = `runlens.run.${run.snapshot ? 'git' : 'nogit'}.${run.status}`;
+    item.tooltip = this.tooltip(run);
+    item.accessibilityInformation = { label: `${run.name}, ${run.status}${metric ? `, ${metric.key} ${formatNumber(metric.value)}` : ''}` };
+    return item;
+  }
+
+  /** Run-provided strings go in with appendText, so they can never become links or markup. */
+  private tooltip(run: IndexedRun): vscode.MarkdownString {
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown('**').appendText(run.name).appendMarkdown(`** — ${run.status}`);
+    if (run.exitCode !== null) md.appendMarkdown(` (exit ${run.exitCode})`);
+    md.appendMarkdown('\n\n');
+    if (run.startedAt) md.appendText(`started ${new Date(run.startedAt).toLocaleString()} (${formatAge(run.startedAt)})\n\n`);
+    if (run.snapshot) {
+      md.appendText(`commit ${(run.head ?? 'none').slice(0, 12)}${run.dirty ? ' with uncommitted changes' : ''} on ${run.branch ?? 'a detached HEAD'}\n\n`);
+    }
+    if (run.metrics.length) {
+      md.appendMarkdown('| metric | last | min | max |\n|---|---|---|---|\n');
+      for (const m of run.metrics.slice(0, 12)) {
+        md.appendMarkdown('| ').appendText(cell(m.key)).appendMarkdown(` | ${formatNumber(m.last)} | ${formatNumber(m.min)} | ${formatNumber(m.max)} |\n`);
+      }
+      md.appendMarkdown('\n');
+    }
+    const record = (() => {
+      try {
+        return this.workspace.record(run.id);
+      } catch {
+        return null;
+      }
+    })();
+    const params = Object.entries(record?.params ?? {}).slice(0, 15);
+    if (params.length) {
+      md.appendMarkdown('| param | value |\n|---|---|\n');
+      for (const [k, v] of params) md.appendMarkdown('| ').appendText(cell(k)).appendMarkdown(' | ').appendText(cell(JSON.stringify(v))).appendMarkdown(' |\n');
+    }
+    return md;
+  }
+}

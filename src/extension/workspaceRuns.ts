@@ -1,0 +1,138 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { RunIndex, type IndexedRun } from '../core/index/runIndex';
+import type { Expr } from '../core/query/ast';
+import { Registry } from '../core/registry/registry';
+import type { RunRecord } from '../core/runRecord';
+import { readRunRecord, resolveStoreDir, runsDir, STORE_FOLDER } from '../core/store';
+import { locateRepository } from '../core/git/repository';
+
+const LIVE_POLL_MS = 1000;
+const SAVE_DELAY_MS = 5000;
+
+/**
+ * The runs of one workspace folder, as the views see them: the sql.js index
+ * kept fresh from the run folders (a watcher, and a poll every second while a
+ * run is live, so a new metric line shows within a second), and the registry.
+ */
+export class WorkspaceRuns implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private index: RunIndex | null = null;
+  private opening: Promise<RunIndex> | null = null;
+  private poll: NodeJS.Timeout | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | null = null;
+  private current: IndexedRun[] = [];
+  filter: { text: string; expr: Expr | null } = { text: '', expr: null };
+
+  private constructor(
+    readonly folder: vscode.WorkspaceFolder,
+    readonly storeDir: string,
+    readonly repoRoot: string | null,
+  ) {
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(storeDir), '{runs/**,registry/**}'));
+    const soon = () => this.scheduleRefresh();
+    this.disposables.push(watcher, watcher.onDidCreate(soon), watcher.onDidChange(soon), watcher.onDidDelete(soon));
+  }
+
+  static async create(folder: vscode.WorkspaceFolder): Promise<WorkspaceRuns> {
+    const configured = vscode.workspace.getConfiguration('runlens', folder.uri).get<string>('storeFolder')?.trim();
+    const env = configured ? { ...process.env, RUNLENS_DIR: path.resolve(folder.uri.fsPath, configured) } : process.env;
+    const storeDir = await resolveStoreDir(folder.uri.fsPath, env);
+    const repoRoot = await locateRepository(folder.uri.fsPath).then(
+      (r) => r.root,
+      () => null,
+    );
+    return new WorkspaceRuns(folder, storeDir, repoRoot);
+  }
+
+  get registry(): Registry {
+    return new Registry(this.storeDir);
+  }
+
+  hasRunsFolder(): boolean {
+    return fs.existsSync(runsDir(this.storeDir));
+  }
+
+  private async openIndex(): Promise<RunIndex> {
+    this.opening ??= RunIndex.open(this.storeDir).then((index) => {
+      this.index = index;
+      if (index.opened.rebuilt && fs.existsSync(path.join(this.storeDir, 'index.sqlite'))) {
+        void vscode.window.showWarningMessage(`RunLens: ${index.opened.rebuilt}; it was rebuilt from the run files.`);
+      }
+      return index;
+    });
+    return this.opening;
+  }
+
+  /** Runs matching the filter, newest first, as last refreshed. */
+  runs(): IndexedRun[] {
+    return this.current;
+  }
+
+  running(): IndexedRun[] {
+    return this.current.filter((r) => r.status === 'running');
+  }
+
+  async refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    const index = await this.openIndex();
+    const report = index.refresh();
+    for (const bad of report.unreadable) console.warn(`RunLens: run folder ${bad.dir} cannot be read (${bad.reason}); it is left as it is`);
+    this.current = index.query(this.filter.expr, []);
+    if (report.added || report.updated || report.removed) this.scheduleSave();
+    this.updateLivePoll();
+    this.changed.fire();
+  }
+
+  private scheduleRefresh(): void {
+    setTimeout(() => void this.refresh().catch((err: Error) => console.error('RunLens refresh failed', err)), 100);
+  }
+
+  private updateLivePoll(): void {
+    const live = this.current.some((r) => r.status === 'running');
+    if (live && !this.poll) {
+      this.poll = setInterval(() => void this.refresh().catch(() => undefined), LIVE_POLL_MS);
+    } else if (!live && this.poll) {
+      clearInterval(this.poll);
+      this.poll = undefined;
+    }
+  }
+
+  private scheduleSave(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => this.save(), SAVE_DELAY_MS);
+  }
+
+  save(): void {
+    if (this.index && this.hasRunsFolder()) this.index.save();
+  }
+
+  record(id: string): RunRecord {
+    return readRunRecord(this.storeDir, id);
+  }
+
+  /** The folder that holds `.runlens`, for messages. */
+  describe(): string {
+    return path.relative(this.folder.uri.fsPath, this.storeDir) || STORE_FOLDER;
+  }
+
+  dispose(): void {
+    clearInterval(this.poll);
+    clearTimeout(this.saveTimer);
+    try {
+      this.save();
+    } catch (err) {
+      console.error('RunLens: could not save the index', err);
+    }
+    this.index?.close();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,185 @@
+// The editor tests in a real VS Code (code-server) on this machine, as shared/e2e describes:
+//   1. extension-host tests: test/extension (mocha) through ?payload=extensionTestsPath;
+//   2. UI tests: Debian's Chromium driven by playwright-core clicks through the workbench
+//      and saves screenshots in .e2e/shots.
+// Needs scripts/e2e-setup.sh first (npm test runs it). Prints "N passed, N failed".
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import util from 'node:util';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const E2E_HOME = process.env.RUNLENS_E2E_HOME ?? path.join(os.homedir(), '.cache', 'runlens-e2e');
+const env = Object.fromEntries(
+  fs.readFileSync(path.join(E2E_HOME, 'env.sh'), 'utf8').split('\n').filter((l) => l.startsWith('export ')).map((l) => {
+    const [k, v] = l.slice(7).split('=');
+    return [k, v.replace(/^"|"$/g, '')];
+  }),
+);
+const { chromium } = createRequire(import.meta.url)(env.RUNLENS_PLAYWRIGHT);
+const WORK = path.join(ROOT, '.e2e');
+const SHOTS = path.join(WORK, 'shots');
+const t0 = Date.now();
+const log = (...a) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+let passed = 0;
+let failed = 0;
+const check = (ok, what) => {
+  if (ok) passed++;
+  else failed++;
+  log(`${ok ? 'ok' : 'FAIL'} - ${what}`);
+};
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+fs.rmSync(WORK, { recursive: true, force: true });
+for (const d of ['ud/User', 'exts', 'shots', 'logs']) fs.mkdirSync(path.join(WORK, d), { recursive: true });
+const wsUi = path.join(WORK, 'ws-ui');
+const wsHost = path.join(WORK, 'ws-host');
+for (const ws of [wsUi, wsHost]) execFileSync('bash', [path.join(ROOT, 'scripts', 'demo-workspace.sh'), ws], { stdio: 'inherit' });
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+fs.symlinkSync(ROOT, path.join(WORK, 'exts', `${pkg.publisher}.${pkg.name}-${pkg.version}`));
+fs.writeFileSync(
+  path.join(WORK, 'ud', 'User', 'settings.json'),
+  JSON.stringify({
+    'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off', 'update.mode': 'none',
+    'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'extensions.ignoreRecommendations': true, 'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden', 'window.restoreWindows': 'none', 'git.enabled': false, 'workbench.colorTheme': 'Default Dark Modern',
+  }),
+);
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(
+  env.RUNLENS_CODE_SERVER,
+  ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+   '--disable-getting-started-override', '--vscode-option', 'enable-smoke-test-driver',
+   '--user-data-dir', path.join(WORK, 'ud'), '--extensions-dir', path.join(WORK, 'exts'), wsUi],
+  { detached: true, stdio: ['ignore', fs.openSync(path.join(WORK, 'logs', 'code-server.log'), 'w'), fs.openSync(path.join(WORK, 'logs', 'code-server.log'), 'a')],
+    env: { ...process.env, PATH: `${path.dirname(env.RUNLENS_NODE24)}:${process.env.PATH}`, XDG_CONFIG_HOME: path.join(WORK, 'xdg') } },
+);
+const stop = () => {
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    /* gone */
+  }
+};
+process.on('exit', stop);
+for (let i = 0; i < 240; i++) {
+  const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+  if (ok) break;
+  await new Promise((r) => setTimeout(r, 250));
+}
+log(`code-server on ${base}`);
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+
+async function extensionHostTests() {
+  const page = await browser.newPage();
+  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const payload = JSON.stringify([['extensionDevelopmentPath', remote(ROOT)], ['extensionTestsPath', remote(path.join(ROOT, 'out', 'test', 'extension', 'index.js'))]]);
+  let exit;
+  const exited = new Promise((r) => (exit = r));
+  await page.exposeFunction('codeAutomationLog', (type, args) => console.log(`  [exthost ${type}] ${util.format(...(args ?? []))}`));
+  await page.exposeFunction('codeAutomationExit', (code) => exit(code));
+  await page.goto(`${base}/?folder=${encodeURIComponent(wsHost)}&payload=${encodeURIComponent(payload)}`, { waitUntil: 'domcontentloaded' });
+  const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 300_000))]);
+  await page.screenshot({ path: path.join(SHOTS, '00-extension-host-tests.png') }).catch(() => {});
+  await page.close();
+  check(code === 0, `extension-host tests (exit ${code})`);
+}
+
+async function uiTests() {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => log('pageerror:', e.message));
+  const view = '[id="workbench.view.extension.runlens"]';
+  const rows = () => page.locator(`${view} .monaco-list-row`);
+  const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
+  const palette = async (title, pick) => {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(`>RunLens: ${title}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    for (const text of pick ?? []) {
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ timeout: 30_000 });
+      await input.fill(text);
+      await page.waitForTimeout(300);
+      await page.keyboard.press('Enter');
+    }
+  };
+  try {
+    await page.goto(`${base}/?folder=${encodeURIComponent(wsUi)}`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+    const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
+    await icon.waitFor({ state: 'visible', timeout: 120_000 });
+    await icon.click();
+    await page.locator(`${view} .monaco-list-row`, { hasText: 'bias-prior-wip' }).first().waitFor({ timeout: 60_000 });
+    const labels = await page.locator(`${view} .monaco-list-row .label-name`).allInnerTexts();
+    log('tree:', JSON.stringify(labels));
+    check(['main', 'too-hot', 'bias-prior-wip', 'faster-lr', 'baseline', 'logistic'].every((l) => labels.includes(l)), 'the sidebar shows the branch, the runs and the model');
+    const desc = await page.locator(`${view} .monaco-list-row`, { hasText: 'faster-lr' }).first().locator('.label-description').innerText();
+    check(/^loss 0\.29/.test(desc), `a run shows its primary metric (${desc})`);
+    await shot('01-runs-and-models.png');
+
+    await page.locator(`${view} .monaco-list-row`, { hasText: 'bias-prior-wip' }).first().click();
+    await rows().filter({ hasText: 'Code' }).first().waitFor({ timeout: 30_000 });
+    await rows().filter({ hasText: 'Code' }).first().click();
+    await rows().filter({ hasText: 'NOTES.md' }).first().waitFor({ timeout: 30_000 });
+    check(true, 'expanding a run shows its code changes, untracked NOTES.md included');
+    await shot('02-run-expanded.png');
+
+    await rows().filter({ hasText: 'train.py' }).first().click();
+    const diffTab = page.locator('.tabs-container .tab', { hasText: 'HEAD ↔ bias-prior-wip' });
+    await diffTab.waitFor({ timeout: 30_000 });
+    const modifiedSide = page.locator('.editor-instance .monaco-diff-editor .editor.modified .view-lines').first();
+    await modifiedSide.filter({ hasText: 'bias prior' }).waitFor({ timeout: 30_000 });
+    const original = await page.locator('.editor-instance .monaco-diff-editor .editor.original .view-lines').first().innerText();
+    check(!original.includes('bias prior'), 'a changed file opens as a diff: HEAD without the edit, the run with it');
+    await shot('03-changed-file-diff.png');
+
+    await palette('Open File at Run', ['baseline', 'config.json']);
+    await page.locator('.tabs-container .tab', { hasText: 'config.json' }).waitFor({ timeout: 30_000 });
+    const text = await page.locator('.editor-instance .view-lines').first().innerText();
+    check(text.includes('max_loss'), 'Open File at Run shows the file as it was in the run');
+    await shot('04-open-file-at-run.png');
+
+    await palette('Compare Run with Workspace', ['baseline']);
+    await page.locator('.tabs-container .tab', { hasText: 'baseline ↔ Workspace' }).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(1500);
+    const multi = await page.locator('.editor-instance').first().innerText();
+    check(multi.includes('train.py') && multi.includes('NOTES.md'), 'Compare Run with Workspace opens the multi-file diff with train.py and the untracked NOTES.md');
+    await shot('05-multi-file-diff.png');
+  } catch (err) {
+    check(false, `UI test: ${err.stack ?? err}`);
+    await shot('error.png').catch(() => {});
+  } finally {
+    await page.close();
+  }
+}
+
+try {
+  await uiTests();
+  await extensionHostTests();
+} finally {
+  await browser.close();
+  stop();
+}
+log(`screenshots in ${SHOTS}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
