@@ -30,6 +30,6 @@ JSON
 echo
 echo "RunLens demo: open http://127.0.0.1:$PORT/?folder=$DEMO"
 echo "(click the RunLens icon in the activity bar; Ctrl-C here stops the server)"
-PATH="$(dirname "$RUNLENS_NODE24"):$PATH" exec "$RUNLENS_CODE_SERVER" --bind-addr "127.0.0.1:$PORT" --auth none \
+PATH="$(dirname "$RUNLENS_NODE24"):$PATH" XDG_CONFIG_HOME="$VS/xdg" exec "$RUNLENS_CODE_SERVER" --bind-addr "127.0.0.1:$PORT" --auth none \
   --disable-telemetry --disable-update-check --disable-getting-started-override \
   --user-data-dir "$VS/ud" --extensions-dir "$VS/exts" "$DEMO"
