@@ -10,7 +10,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: ['./tsconfig.json', './tsconfig.webview.json'], tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // node:test's describe/test return promises the runner itself awaits.
@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/extension/**', 'test/extension/**'],
+    files: ['src/extension/**', 'test/extension/**', 'webview/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -11,8 +11,9 @@ command -v python3 >/dev/null || { echo "python3 is required for the tests (runl
 
 echo "== type check"
 npx --no-install tsc -p tsconfig.json --noEmit
+npx --no-install tsc -p tsconfig.webview.json --noEmit
 echo "== lint"
-npx --no-install eslint src test bench
+npx --no-install eslint src test bench webview
 echo "== build"
 node esbuild.js --tests
 echo "== unit and CLI tests"

@@ -6,6 +6,7 @@ import { copyRunId, deleteRunCommand, filterRuns, runTraining } from './commands
 import type { CommandTarget } from './commands/targets';
 import { DOC_SCHEME, RunLensDocuments } from './documents';
 import { ModelsTree, type ModelsNode } from './modelsTree';
+import { COMPARE_VIEW_TYPE, ComparePanel } from './panels/comparePanel';
 import { RUN_SCHEME, RunFileSystem } from './runFileSystem';
 import { RunsTree, type RunsNode } from './runsTree';
 import { RunningStatus } from './statusBar';
@@ -14,6 +15,7 @@ import { WorkspaceRuns } from './workspaceRuns';
 /** What tests (and other extensions) can reach. */
 export interface RunLensApi {
   workspace: WorkspaceRuns;
+  comparePanels: () => ComparePanel[];
   runsTree: RunsTree;
   modelsTree: ModelsTree;
   status: RunningStatus;
@@ -69,6 +71,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     command('runlens.openFileAtRun', (t: CommandTarget) => openFileAtRun(ws, t)),
     command('runlens.compareWithWorkspace', (t: CommandTarget) => compareWithWorkspace(ws, t)),
     command('runlens.compareRuns', (t: CommandTarget, selection?: RunsNode[]) => compareRuns(ws, t, selection)),
+    // The title-bar button passes nothing: it compares what is selected in the view.
+    command('runlens.compareRunsPanel', (t?: CommandTarget | string[], selection?: RunsNode[]) =>
+      openComparePanel(context.extensionUri, ws, t, selection ?? (t === undefined ? [...runsView.selection] : undefined)),
+    ),
+    vscode.window.registerWebviewPanelSerializer(COMPARE_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state: { runIds?: string[] } | undefined) => {
+        ComparePanel.revive(panel, context.extensionUri, ws, state?.runIds ? { runIds: state.runIds } : undefined);
+      },
+    }),
     command('runlens.openCommit', (t: CommandTarget) => openCommit(ws, t)),
     command('runlens.copyRunId', (t: CommandTarget) => copyRunId(ws, t)),
     command('runlens.deleteRun', (t: CommandTarget, _selection?: unknown, confirmed?: boolean) => deleteRunCommand(ws, t, confirmed === true)),
@@ -80,7 +91,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
   );
   await vscode.commands.executeCommand('setContext', 'runlens.hasFilter', false);
   void ws.refresh().catch((err: Error) => void vscode.window.showErrorMessage(`RunLens could not read the runs in ${ws.describe()}: ${err.message}`));
-  return { workspace: ws, runsTree, modelsTree, status };
+  return { workspace: ws, runsTree, modelsTree, status, comparePanels: () => ComparePanel.panels() };
+}
+
+/** Compare Runs: the selected runs, the ids given, or as many as the user picks; no cap. */
+async function openComparePanel(extensionUri: vscode.Uri, ws: WorkspaceRuns, target?: CommandTarget | string[], selection?: RunsNode[]): Promise<ComparePanel | undefined> {
+  let ids: string[] = [];
+  if (Array.isArray(target)) ids = target;
+  else if (selection && (selection.length > 1 || selection[0]?.kind === 'group')) {
+    ids = [...new Set(selection.flatMap((n) => (n.kind === 'run' ? [n.run.id] : n.kind === 'group' ? n.runs.map((r) => r.id) : [])))];
+  }
+  else if (target && typeof target === 'object' && target.kind === 'group') ids = target.runs.map((r) => r.id);
+  if (ids.length < 2) {
+    await ws.refresh();
+    const picked = await vscode.window.showQuickPick(
+      ws.runs().map((r) => ({ label: r.name, description: `${r.status} · ${r.id.slice(0, 12)}`, id: r.id, picked: ids.includes(r.id) })),
+      { canPickMany: true, placeHolder: 'Compare which runs? (any number)' },
+    );
+    if (!picked || picked.length === 0) return undefined;
+    ids = picked.map((p) => p.id);
+  }
+  return ComparePanel.show(extensionUri, ws, ids);
 }
 
 export function deactivate(): void {

@@ -47,6 +47,12 @@ for (const d of ['ud/User', 'exts', 'shots', 'logs']) fs.mkdirSync(path.join(WOR
 const wsUi = path.join(WORK, 'ws-ui');
 const wsHost = path.join(WORK, 'ws-host');
 for (const ws of [wsUi, wsHost]) execFileSync('bash', [path.join(ROOT, 'scripts', 'demo-workspace.sh'), ws], { stdio: 'inherit' });
+// A run whose name, params and metric keys are HTML and script payloads: the panel must show them as text.
+const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
+const HOSTILE_METRIC = '</script><script>alert(3)</script>';
+execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--config', 'config.json', '--name', HOSTILE_NAME,
+  '--param', '"><svg onload=alert(2)>=1', '--param', 'note=<img src=x onerror=alert(4)>', '--',
+  'python3', '-c', `import json\nfor s in range(40): print(json.dumps({"step": s, ${JSON.stringify(HOSTILE_METRIC)}: s % 7, "loss": 1 / (s + 1)}))`], { cwd: wsUi });
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 fs.symlinkSync(ROOT, path.join(WORK, 'exts', `${pkg.publisher}.${pkg.name}-${pkg.version}`));
 fs.writeFileSync(
@@ -103,6 +109,90 @@ async function extensionHostTests() {
   check(code === 0, `extension-host tests (exit ${code})`);
 }
 
+/** The frame holding the Compare panel's page, once it has rendered. */
+async function compareFrame(page) {
+  for (let i = 0; i < 120; i++) {
+    for (const frame of page.frames()) {
+      const title = await frame.evaluate(() => document.querySelector('#root h1')?.textContent ?? null).catch(() => null);
+      if (title?.startsWith('Comparing')) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error('the Compare panel did not render');
+}
+
+async function drawnCharts(frame) {
+  return frame.evaluate(() =>
+    [...document.querySelectorAll('.chart canvas')].map((canvas) => {
+      const { width, height } = canvas;
+      const pixels = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+      let drawn = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) drawn++;
+      return drawn;
+    }),
+  );
+}
+
+async function comparePanelTests(page, shot) {
+  const dialogs = [];
+  const violations = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+  });
+  const view = '[id="workbench.view.extension.runlens"]';
+  const row = (name) => page.locator(`${view} .monaco-list-row`, { hasText: name }).first();
+  await page.keyboard.press('Escape');
+  await row('baseline').click();
+  await row('faster-lr').click({ modifiers: ['Control'] });
+  await row(HOSTILE_NAME).click({ modifiers: ['Control'] });
+  await page.locator(`${view} .pane-header .action-label[aria-label^="Compare Runs"]`).first().click();
+  await page.locator('.tabs-container .tab', { hasText: 'Compare:' }).waitFor({ timeout: 30_000 });
+  const frame = await compareFrame(page);
+  const header = await frame.evaluate(() => [...document.querySelectorAll('table.runs .name')].map((n) => n.textContent));
+  check(header.length === 3 && header.includes(HOSTILE_NAME), `the header names the three runs, the payload as text (${JSON.stringify(header)})`);
+  const rows = await frame.evaluate(() => [...document.querySelectorAll('table.params tr[data-key]')].map((r) => [r.getAttribute('data-key'), r.classList.contains('differs')]));
+  const keys = Object.fromEntries(rows);
+  check(keys.lr === true && keys.note === true && keys['"><svg onload'] === true && !('max_loss' in keys), `the params table shows only differing keys, marked (${JSON.stringify(rows)})`);
+  await frame.locator('vscode-checkbox').first().click();
+  const all = await frame.evaluate(() => Object.fromEntries([...document.querySelectorAll('table.params tr[data-key]')].map((r) => [r.getAttribute('data-key'), r.classList.contains('differs')])));
+  check(all.max_loss === false && all.lr === true, 'with "only what differs" off, same keys appear unmarked');
+  await frame.waitForFunction(() => document.querySelectorAll('.chart canvas').length >= 3, null, { timeout: 30_000 });
+  await page.waitForTimeout(1000);
+  const drawn = await drawnCharts(frame);
+  check(drawn.length >= 3 && drawn.every((n) => n > 200), `every chart's canvas has drawn pixels (${JSON.stringify(drawn)})`);
+  const metricNames = await frame.evaluate(() => [...document.querySelectorAll('table.metrics td.key')].map((n) => n.textContent));
+  const injected = await frame.evaluate(() => ({
+    elements: document.querySelectorAll('#root img, #root svg[onload], #root script').length,
+    alertScripts: [...document.scripts].filter((sc) => sc.textContent.includes('alert(')).length,
+  }));
+  check(metricNames.includes(HOSTILE_METRIC) && injected.elements === 0 && injected.alertScripts === 0, `the script-payload metric key is text; nothing was injected (${JSON.stringify({ metricNames, injected })})`);
+  check(dialogs.length === 0, `no script ran (dialogs: ${JSON.stringify(dialogs)})`);
+  check(violations.length === 0, `no CSP violation (${JSON.stringify(violations.slice(0, 3))})`);
+  await shot('06-compare-dark.png');
+  // The theme picker by its own keybinding: typing its name in the palette also matches the marketplace browser.
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 880 } }).catch(() => {});
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+T');
+  const input = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor({ timeout: 30_000 });
+  await input.fill('Light Modern');
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), null, { timeout: 30_000 });
+  await page.waitForTimeout(2000);
+  const lightFrame = await compareFrame(page);
+  const redrawn = await drawnCharts(lightFrame);
+  check(redrawn.length >= 3 && redrawn.every((n) => n > 200), 'charts are drawn again in the light theme');
+  await shot('07-compare-light.png');
+  await lightFrame.evaluate(() => document.querySelector('#charts')?.scrollIntoView());
+  await page.waitForTimeout(500);
+  await shot('08-compare-charts-light.png');
+}
+
 async function uiTests() {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => log('pageerror:', e.message));
@@ -155,8 +245,8 @@ async function uiTests() {
 
     await palette('Open File at Run', ['baseline', 'config.json']);
     await page.locator('.tabs-container .tab', { hasText: 'config.json' }).waitFor({ timeout: 30_000 });
-    const text = await page.locator('.editor-instance .view-lines').first().innerText();
-    check(text.includes('max_loss'), 'Open File at Run shows the file as it was in the run');
+    const shown = await page.locator('.editor-instance .view-lines', { hasText: 'max_loss' }).first().waitFor({ timeout: 30_000 }).then(() => true, () => false);
+    check(shown, 'Open File at Run shows the file as it was in the run');
     await shot('04-open-file-at-run.png');
 
     await palette('Compare Run with Workspace', ['baseline']);
@@ -165,6 +255,7 @@ async function uiTests() {
     const multi = await page.locator('.editor-instance').first().innerText();
     check(multi.includes('train.py') && multi.includes('NOTES.md'), 'Compare Run with Workspace opens the multi-file diff with train.py and the untracked NOTES.md');
     await shot('05-multi-file-diff.png');
+    await comparePanelTests(page, shot);
   } catch (err) {
     check(false, `UI test: ${err.stack ?? err}`);
     await shot('error.png').catch(() => {});

@@ -126,6 +126,20 @@ suite('RunLens in a real VS Code', () => {
     assert.match(doc.getText(), /Author: RunLens Demo/);
   });
 
+  test('Compare Runs opens a panel beside the code for any number of runs, and it survives being reopened', async () => {
+    const ids = ['baseline', 'faster-lr', 'bias-prior-wip'].map(runId);
+    const panel = await vscode.commands.executeCommand<{ panel: vscode.WebviewPanel; runIds: string[] }>('runlens.compareRunsPanel', ids);
+    assert.deepEqual(panel.runIds, ids);
+    await until('the compare tab', () => tabLabels().includes('Compare: baseline, faster-lr, bias-prior-wip'));
+    assert.equal(panel.panel.viewColumn, vscode.ViewColumn.Two, 'beside the active editor');
+    assert.ok(api.comparePanels().includes(panel as never));
+    panel.panel.dispose();
+    assert.ok(!api.comparePanels().includes(panel as never), 'disposed panels are forgotten');
+    const many = await vscode.commands.executeCommand<{ panel: vscode.WebviewPanel }>('runlens.compareRunsPanel', api.workspace.runs().map((r) => r.id));
+    await until('the many-runs tab', () => tabLabels().includes(`Compare ${api.workspace.runs().length} runs`));
+    many.panel.dispose();
+  });
+
   test('Copy Run Id puts the id on the clipboard', async () => {
     const id = await vscode.commands.executeCommand<string>('runlens.copyRunId', runId('faster-lr'));
     assert.equal(await vscode.env.clipboard.readText(), id);

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CodeRow, CompareState, HostMessage, WebviewMessage } from '../../../webview/compare/protocol';
+import { buildComparison } from '../../core/compare';
+import { execGit, splitNul } from '../../core/git/gitClient';
+import { readSnapshotFile } from '../../core/git/snapshotFiles';
+import type { RunRecord } from '../../core/runRecord';
+import { readSeries } from '../../core/series/series';
+import { runFileUri } from '../runFileSystem';
+import type { WorkspaceRuns } from '../workspaceRuns';
+
+export const COMPARE_VIEW_TYPE = 'runlens.compare';
+
+/**
+ * Compare Runs: any number of runs side by side, beside the code. The host
+ * does the heavy lifting (the comparison, bucketing series to the chart's
+ * width) and sends data by postMessage only; the page renders it as text.
+ */
+export class ComparePanel implements vscode.Disposable {
+  private static readonly open = new Set<ComparePanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private records: RunRecord[] = [];
+
+  static show(extensionUri: vscode.Uri, ws: WorkspaceRuns, runIds: string[]): ComparePanel {
+    const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'Compare Runs', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, ComparePanel.webviewOptions(extensionUri));
+    return new ComparePanel(panel, extensionUri, ws, runIds);
+  }
+
+  /** A panel VS Code restored after a reload, with the runs it showed. */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, ws: WorkspaceRuns, state: CompareState | undefined): ComparePanel {
+    panel.webview.options = ComparePanel.webviewOptions(extensionUri);
+    return new ComparePanel(panel, extensionUri, ws, state?.runIds ?? []);
+  }
+
+  private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
+  }
+
+  static panels(): ComparePanel[] {
+    return [...ComparePanel.open];
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly ws: WorkspaceRuns,
+    readonly runIds: string[],
+  ) {
+    ComparePanel.open.add(this);
+    this.records = this.loadRecords();
+    panel.title = this.records.length <= 3 ? `Compare: ${this.records.map((r) => r.name).join(', ')}` : `Compare ${this.records.length} runs`;
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'runlens.svg');
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m).catch((err: Error) => this.post({ type: 'error', requestId: null, message: err.message }))),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private loadRecords(): RunRecord[] {
+    const found: RunRecord[] = [];
+    for (const id of this.runIds) {
+      try {
+        found.push(this.ws.record(id));
+      } catch {
+        void vscode.window.showWarningMessage(`RunLens: run ${id} is gone; it is left out of the comparison.`);
+      }
+    }
+    return found;
+  }
+
+  private post(message: HostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(16).toString('base64');
+    const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString();
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${asset('dist', 'webview', 'uPlot.min.css')}">
+<link rel="stylesheet" href="${asset('media', 'compare.css')}">
+<title>Compare Runs</title>
+</head>
+<body>
+<main id="root"><p>Loading…</p></main>
+<script nonce="${nonce}" src="${asset('dist', 'webview', 'compare.js')}"></script>
+</body>
+</html>`;
+  }
+
+  private async onMessage(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready': {
+        const { code, note } = await this.codeRows();
+        this.post({ type: 'init', comparison: buildComparison(this.records), code, codeNote: note });
+        return;
+      }
+      case 'requestSeries': {
+        const ids = this.records.map((r) => r.id);
+        const request = { metric: message.metric, x: message.x, buckets: message.buckets, range: message.range ?? undefined };
+        let result = readSeries(this.ws.storeDir, ids, request);
+        if (!message.range) {
+          // One x range for every run, so all runs share bucket edges and line up on the chart.
+          const ranges = result.map((s) => s.range).filter((r): r is [number, number] => r !== null);
+          const common: [number, number] | undefined = ranges.length ? [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))] : undefined;
+          if (common && result.some((s) => s.kind === 'buckets')) result = readSeries(this.ws.storeDir, ids, { ...request, range: common });
+        }
+        this.post({
+          type: 'series',
+          requestId: message.requestId,
+          metric: message.metric,
+          x: message.x,
+          series: result.map((s) => ({
+            runId: s.runId,
+            points: s.kind === 'points' ? s.points : null,
+            buckets: s.kind === 'buckets' ? s.buckets.map((b) => ({ x: b.x0, min: b.min, max: b.max, last: b.last })) : null,
+          })),
+        });
+        return;
+      }
+      case 'openCode':
+        await vscode.commands.executeCommand('runlens.openFileAtRun', message.runId);
+        return;
+      case 'openFileDiff': {
+        if (!this.ws.repoRoot) return;
+        const left = this.records.find((r) => r.id === message.leftRunId);
+        const right = this.records.find((r) => r.id === message.rightRunId);
+        await vscode.commands.executeCommand('vscode.diff', runFileUri(this.ws.repoRoot, message.leftRunId, message.file), runFileUri(this.ws.repoRoot, message.rightRunId, message.file), `${message.file} (${left?.name} ↔ ${right?.name})`);
+        return;
+      }
+      case 'openParamSource':
+        await this.openParamSource(message.runId, message.key);
+        return;
+    }
+  }
+
+  /** Files that differ between the first run's snapshot and each other run's. */
+  private async codeRows(): Promise<{ code: CodeRow[] | null; note: string | null }> {
+    const root = this.ws.repoRoot;
+    const base = this.records[0];
+    if (!root || !base?.git) return { code: null, note: 'The first run has no code snapshot to compare against.' };
+    const rows = new Map<string, string[]>();
+    for (let i = 1; i < this.records.length; i++) {
+      const other = this.records[i]!;
+      if (!other.git) continue;
+      const fields = splitNul(await execGit(root, ['diff', '--name-status', '-z', '--no-renames', base.git.snapshot, other.git.snapshot]));
+      for (let f = 0; f + 1 < fields.length; f += 2) {
+        const file = fields[f + 1]!;
+        if (!rows.has(file)) rows.set(file, new Array<string>(this.records.length).fill(''));
+        rows.get(file)![i] = fields[f]!;
+      }
+    }
+    return { code: [...rows].sort(([a], [b]) => a.localeCompare(b)).map(([file, status]) => ({ file, status })), note: null };
+  }
+
+  /** A param that came from a config file opens that file, as it was in the run, at the line that sets it. */
+  private async openParamSource(runId: string, key: string): Promise<void> {
+    const record = this.records.find((r) => r.id === runId);
+    const source = record?.paramSources[key];
+    if (!record?.git || !source?.startsWith('config:') || !this.ws.repoRoot) return;
+    const file = path.relative(this.ws.repoRoot, path.resolve(record.cwd, source.slice('config:'.length))).split(path.sep).join('/');
+    const uri = runFileUri(this.ws.repoRoot, runId, file);
+    const text = (await readSnapshotFile(this.ws.repoRoot, record.git.snapshot, file).catch(() => Buffer.alloc(0))).toString('utf8');
+    const leaf = key.split('.').filter((part) => !/^\d+$/.test(part)).pop() ?? key;
+    const escaped = leaf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const line = text.split('\n').findIndex((l) => new RegExp(`^\\s*["']?${escaped}["']?\\s*[:=]`).test(l));
+    const position = new vscode.Position(Math.max(0, line), 0);
+    await vscode.window.showTextDocument(uri, { selection: new vscode.Range(position, position), viewColumn: vscode.ViewColumn.One });
+  }
+
+  dispose(): void {
+    ComparePanel.open.delete(this);
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}

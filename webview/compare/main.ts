@@ -1,0 +1,215 @@
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import type uPlot from 'uplot';
+import type { Comparison } from '../../src/core/compare';
+import { alignSeries, makeChart, type ChartOptions } from './charts';
+import { custom, el, formatNumber } from './dom';
+import type { CodeRow, CompareState, HostMessage, WebviewMessage, XAxis } from './protocol';
+
+declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void; getState(): CompareState | undefined; setState(state: CompareState): void };
+
+const vscode = acquireVsCodeApi();
+const post = (message: WebviewMessage) => vscode.postMessage(message);
+const root = document.getElementById('root')!;
+
+let comparison: Comparison | null = null;
+let onlyDiffering = true;
+const chartOptions: ChartOptions = { x: 'step', log: false, ema: 0 };
+const charts = new Map<string, { chart: uPlot | null; host: HTMLElement; note: HTMLElement; range: [number, number] | null }>();
+let nextRequest = 1;
+const pending = new Map<number, string>();
+
+function section(title: string, id: string, content: Node, open = true): HTMLElement {
+  const box = custom('vscode-collapsible', { title, open, id }, content);
+  return box;
+}
+
+function header(c: Comparison): HTMLElement {
+  const table = el('table', { class: 'runs' });
+  const row = el('tr');
+  for (const run of c.runs) {
+    const commit = run.commit ? el('a', { href: '#', class: 'commit', title: 'Open the code of this run' }, `${run.commit.slice(0, 8)}${run.dirty ? '*' : ''}`) : el('span', {}, 'no git');
+    commit.addEventListener('click', (e) => {
+      e.preventDefault();
+      post({ type: 'openCode', runId: run.id });
+    });
+    row.append(
+      el('th', { class: `run status-${run.status}` }, el('div', { class: 'name' }, run.name), el('div', { class: 'meta' }, `${run.status} · ${run.branch ?? '(no branch)'} · `, commit, ` · ${age(run.startedAt)}`)),
+    );
+  }
+  table.append(row);
+  return table;
+}
+
+function age(iso: string): string {
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  return s < 3600 ? `${Math.floor(s / 60)}m ago` : s < 86400 ? `${Math.floor(s / 3600)}h ago` : `${Math.floor(s / 86400)}d ago`;
+}
+
+function paramsTable(c: Comparison): HTMLElement {
+  const wrap = el('div');
+  const toggle = custom('vscode-checkbox', { label: 'Only what differs', checked: onlyDiffering });
+  toggle.addEventListener('change', () => {
+    onlyDiffering = (toggle as HTMLInputElement).checked;
+    wrap.replaceChildren(toggle, table());
+  });
+  const table = () => {
+    const t = el('table', { class: 'grid params' });
+    t.append(el('tr', {}, el('th', {}, 'param'), ...c.runs.map((r) => el('th', {}, r.name))));
+    for (const p of c.params) {
+      if (onlyDiffering && !p.differs) continue;
+      const tr = el('tr', { class: p.differs ? 'differs' : undefined, 'data-key': p.key }, el('td', { class: 'key' }, p.key));
+      p.values.forEach((v, i) => {
+        const source = p.sources[i];
+        const cell = el('td', { class: v === null ? 'absent' : undefined, title: source ?? undefined }, v ?? '—');
+        if (source?.startsWith('config:')) {
+          cell.classList.add('link');
+          cell.addEventListener('click', () => post({ type: 'openParamSource', runId: c.runs[i]!.id, key: p.key }));
+        }
+        tr.append(cell);
+      });
+      t.append(tr);
+    }
+    if (t.rows.length === 1) t.append(el('tr', {}, el('td', { colspan: String(c.runs.length + 1), class: 'absent' }, 'Every param is the same in these runs.')));
+    return t;
+  };
+  wrap.append(toggle, table());
+  return wrap;
+}
+
+function metricsTable(c: Comparison): HTMLElement {
+  const t = el('table', { class: 'grid metrics' });
+  t.append(el('tr', {}, el('th', {}, 'metric'), ...c.runs.map((r) => el('th', {}, r.name))));
+  for (const m of c.metrics) {
+    const tr = el('tr', {}, el('td', { class: 'key', title: `best is the ${m.goal === 'min' ? 'lowest' : 'highest'} last value` }, m.key));
+    m.last.forEach((v, i) => {
+      tr.append(el('td', { class: i === m.best ? 'best' : v === null ? 'absent' : undefined, title: `min ${formatNumber(m.min[i] ?? null)}, max ${formatNumber(m.max[i] ?? null)}` }, formatNumber(v), i === m.best ? custom('vscode-badge', { variant: 'counter' }, 'best') : ''));
+    });
+    t.append(tr);
+  }
+  return t;
+}
+
+function valueTable(rows: { key: string; values: (string | null)[] }[], c: Comparison, empty: string, shorten = false): HTMLElement {
+  if (rows.length === 0) return el('p', { class: 'absent' }, empty);
+  const t = el('table', { class: 'grid' });
+  t.append(el('tr', {}, el('th', {}, ''), ...c.runs.map((r) => el('th', {}, r.name))));
+  for (const r of rows) t.append(el('tr', { class: 'differs' }, el('td', { class: 'key' }, r.key), ...r.values.map((v) => el('td', { class: v === null ? 'absent' : undefined, title: v ?? undefined }, v === null ? '—' : shorten ? `${v.slice(0, 12)}…` : v))));
+  return t;
+}
+
+function codeTable(rows: CodeRow[] | null, note: string | null, c: Comparison): HTMLElement {
+  if (!rows) return el('p', { class: 'absent' }, note ?? 'No code snapshots to compare.');
+  if (rows.length === 0) return el('p', { class: 'absent' }, 'Every run ran the same code.');
+  const t = el('table', { class: 'grid code' });
+  t.append(el('tr', {}, el('th', {}, `file (against ${c.runs[0]!.name})`), ...c.runs.map((r) => el('th', {}, r.name))));
+  for (const row of rows) {
+    const tr = el('tr', {}, el('td', { class: 'key' }, row.file));
+    row.status.forEach((s, i) => {
+      const cell = el('td', { class: s ? 'link' : 'absent' }, s || '·');
+      if (s && i > 0) cell.addEventListener('click', () => post({ type: 'openFileDiff', file: row.file, leftRunId: c.runs[0]!.id, rightRunId: c.runs[i]!.id }));
+      tr.append(cell);
+    });
+    t.append(tr);
+  }
+  return t;
+}
+
+function chartControls(): HTMLElement {
+  const xSelect = custom('vscode-single-select', { id: 'x-axis' }, ...(['step', 'time', 'relative'] as XAxis[]).map((x) => custom('vscode-option', { value: x, selected: chartOptions.x === x }, x === 'relative' ? 'relative time' : x === 'time' ? 'wall time' : 'step')));
+  xSelect.addEventListener('change', () => {
+    chartOptions.x = (xSelect as unknown as { value: XAxis }).value;
+    for (const c of charts.values()) c.range = null;
+    requestAll();
+  });
+  const log = custom('vscode-checkbox', { label: 'Log scale', id: 'log-scale' });
+  log.addEventListener('change', () => {
+    chartOptions.log = (log as HTMLInputElement).checked;
+    requestAll();
+  });
+  const ema = custom('vscode-single-select', { id: 'ema' }, ...[0, 0.6, 0.9, 0.99].map((w) => custom('vscode-option', { value: String(w), selected: w === 0 }, w === 0 ? 'no smoothing' : `EMA ${w}`)));
+  ema.addEventListener('change', () => {
+    chartOptions.ema = Number((ema as unknown as { value: string }).value);
+    requestAll();
+  });
+  return el('div', { class: 'controls' }, el('span', {}, 'x: '), xSelect, log, el('span', {}, ' smoothing: '), ema, el('span', { class: 'hint' }, ' drag to zoom, double-click to reset'));
+}
+
+function requestSeries(metric: string): void {
+  const entry = charts.get(metric);
+  if (!entry) return;
+  const requestId = nextRequest++;
+  pending.set(requestId, metric);
+  const buckets = Math.max(100, Math.floor(entry.host.clientWidth || 600));
+  post({ type: 'requestSeries', requestId, metric, x: chartOptions.x, buckets, range: entry.range });
+}
+
+function requestAll(): void {
+  for (const metric of charts.keys()) requestSeries(metric);
+}
+
+function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null): void {
+  const chartsBox = el('div', { class: 'charts' });
+  charts.clear();
+  for (const m of c.metrics) {
+    const host = el('div', { class: 'chart', 'data-metric': m.key });
+    const note = el('div', { class: 'unplotted' });
+    chartsBox.append(el('div', { class: 'chart-card' }, host, note));
+    charts.set(m.key, { chart: null, host, note, range: null });
+  }
+  root.replaceChildren(
+    el('h1', {}, `Comparing ${c.runs.length} run${c.runs.length === 1 ? '' : 's'}`),
+    header(c),
+    section('Params and config', 'params', paramsTable(c)),
+    section('Metrics', 'metrics', metricsTable(c)),
+    section('Charts', 'charts', el('div', {}, chartControls(), c.metrics.length ? chartsBox : el('p', { class: 'absent' }, 'These runs logged no metrics.'))),
+    section('Environment', 'environment', valueTable(c.environment, c, 'Same interpreter and packages.')),
+    section('Data', 'data', valueTable(c.data, c, 'Same data (or none declared).', true)),
+    section('Code', 'code', codeTable(code, codeNote, c)),
+  );
+  requestAll();
+}
+
+function drawSeries(metric: string, message: Extract<HostMessage, { type: 'series' }>): void {
+  const entry = charts.get(metric);
+  if (!entry || !comparison) return;
+  const names = message.series.map((s) => comparison!.runs.find((r) => r.id === s.runId)?.name ?? s.runId);
+  const { data, unplotted } = alignSeries(message.series, chartOptions);
+  entry.chart?.destroy();
+  entry.host.replaceChildren();
+  entry.chart = makeChart(entry.host, metric, names, data, chartOptions, (range) => {
+    entry.range = range;
+    requestSeries(metric);
+  });
+  const notes = unplotted.map((u, i) => (u.nan || u.infinite ? `${names[i]}: ${[u.nan ? `${u.nan} NaN` : '', u.infinite ? `${u.infinite} ±∞` : ''].filter(Boolean).join(', ')} not plotted` : '')).filter(Boolean);
+  entry.note.textContent = notes.join(' · ');
+}
+
+window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
+  const message = event.data;
+  if (message.type === 'init') {
+    comparison = message.comparison;
+    vscode.setState({ runIds: message.comparison.runs.map((r) => r.id) });
+    render(message.comparison, message.code, message.codeNote);
+  } else if (message.type === 'series') {
+    const metric = pending.get(message.requestId);
+    pending.delete(message.requestId);
+    if (metric) drawSeries(metric, message);
+  } else if (message.type === 'error') {
+    if (message.requestId !== null) pending.delete(message.requestId);
+    root.prepend(el('p', { class: 'error' }, message.message));
+  }
+});
+
+// Charts take their colours from the theme: redraw when it changes.
+new MutationObserver(() => requestAll()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+let resizeTimer: number | undefined;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = window.setTimeout(requestAll, 200);
+});
+
+post({ type: 'ready' });
