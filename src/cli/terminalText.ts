@@ -1,3 +1,5 @@
+import { formatNumber as formatCoreNumber } from '../core/format';
+
 /**
  * Run-provided text (names, params, paths) may hold escape sequences that would
  * drive the terminal; they are shown as visible escapes instead.
@@ -12,12 +14,9 @@ export function truncate(text: string, width: number): string {
   return text.length <= width ? text : text.slice(0, Math.max(0, width - 1)) + '…';
 }
 
+/** Numbers for a terminal, where ∞ may not render. */
 export function formatNumber(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
-  if (Number.isInteger(value)) return String(value);
-  const abs = Math.abs(value);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : String(Number(value.toPrecision(4)));
+  return formatCoreNumber(value, 'inf');
 }
 
 export function formatAge(iso: string, now = Date.now()): string {

@@ -1,12 +1,6 @@
 import type { IndexedRun } from '../core/index/runIndex';
 
-export function formatNumber(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (!Number.isFinite(value)) return value > 0 ? '∞' : '-∞';
-  if (Number.isInteger(value)) return String(value);
-  const abs = Math.abs(value);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : String(Number(value.toPrecision(4)));
-}
+export { formatNumber } from '../core/format';
 
 export function formatAge(iso: string | null, now = Date.now()): string {
   if (!iso) return '';

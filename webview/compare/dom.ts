@@ -1,3 +1,5 @@
+import { formatNumber as formatCoreNumber } from '../../src/core/format';
+
 /**
  * Builds DOM from data. Text only ever goes in through textContent: names,
  * params and metric keys come from runs and are hostile until proven otherwise.
@@ -26,11 +28,7 @@ export function custom(tag: string, attrs: Record<string, string | boolean | und
   return node;
 }
 
+/** Five significant digits: the panel has room for them. */
 export function formatNumber(value: number | null): string {
-  if (value === null) return '—';
-  if (Number.isNaN(value)) return 'NaN';
-  if (!Number.isFinite(value)) return value > 0 ? '∞' : '-∞';
-  if (Number.isInteger(value)) return String(value);
-  const abs = Math.abs(value);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : String(Number(value.toPrecision(5)));
+  return formatCoreNumber(value, '∞', 5);
 }

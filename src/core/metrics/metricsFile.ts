@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
 import type { MetricSummary, MetricsSummary } from '../runRecord';
+import { readWholeLines } from '../wholeLines';
 import { parseMetricObject, type MetricRecord } from './metricLine';
 
-const CHUNK = 1 << 20;
 const MAX_SAMPLES = 5;
 
 export interface MetricsReadProblem {
@@ -36,16 +35,7 @@ export function readMetricsFile(
   from: ReadPosition = START_OF_FILE,
   tailMayGrow = false,
 ): ReadPosition {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return from;
-    throw err;
-  }
-  const buffer = Buffer.allocUnsafe(CHUNK);
-  let carry = Buffer.alloc(0);
-  let { offset, line, step } = from;
+  let { line, step } = from;
   const handle = (text: string) => {
     line++;
     if (text.trim() === '') return;
@@ -57,27 +47,13 @@ export function readMetricsFile(
       onProblem({ line, text: text.slice(0, 200), reason: result.kind === 'malformed' ? result.reason : 'no numeric values' });
     }
   };
-  try {
-    let position = from.offset;
-    for (;;) {
-      const n = fs.readSync(fd, buffer, 0, CHUNK, position);
-      if (n === 0) break;
-      position += n;
-      const chunk = carry.length ? Buffer.concat([carry, buffer.subarray(0, n)]) : buffer.subarray(0, n);
-      const last = chunk.lastIndexOf(0x0a);
-      if (last < 0) {
-        carry = Buffer.from(chunk);
-        continue;
-      }
-      for (const text of chunk.toString('utf8', 0, last).split('\n')) handle(text);
-      offset += last + 1;
-      carry = Buffer.from(chunk.subarray(last + 1));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  if (!tailMayGrow && carry.toString('utf8').trim() !== '') {
-    onProblem({ line: line + 1, text: carry.toString('utf8', 0, 200), reason: 'torn last line (the writer stopped mid-line)' });
+  const { offset, tail } = readWholeLines(file, from.offset, (text) => {
+    const lines = text.split('\n');
+    lines.pop(); // the text ends with a newline
+    for (const l of lines) handle(l);
+  });
+  if (!tailMayGrow && tail.trim() !== '') {
+    onProblem({ line: line + 1, text: tail.slice(0, 200), reason: 'torn last line (the writer stopped mid-line)' });
   }
   return { offset, line, step };
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../atomicFile';
 import { GrowableFloat64 } from './growable';
+import { readWholeLines } from '../wholeLines';
 import { MetricLineScanner } from './scanner';
 
 const CACHE_VERSION = 1;
@@ -124,28 +125,7 @@ export class RunSeriesCache {
       index.lastStep,
       () => index.badLines++,
     );
-    const fd = fs.openSync(this.metricsFile, 'r');
-    const buffer = Buffer.allocUnsafe(READ_CHUNK);
-    let position = index.offset;
-    let carry = Buffer.alloc(0);
-    try {
-      while (position < size) {
-        const n = fs.readSync(fd, buffer, 0, Math.min(READ_CHUNK, size - position), position);
-        if (n === 0) break;
-        position += n;
-        const chunk = carry.length ? Buffer.concat([carry, buffer.subarray(0, n)]) : buffer.subarray(0, n);
-        const last = chunk.lastIndexOf(0x0a);
-        if (last < 0) {
-          carry = Buffer.from(chunk);
-          continue;
-        }
-        scanner.scan(chunk.toString('utf8', 0, last + 1));
-        index.offset += last + 1;
-        carry = Buffer.from(chunk.subarray(last + 1));
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
+    index.offset = readWholeLines(this.metricsFile, index.offset, (text) => scanner.scan(text), size, READ_CHUNK).offset;
     index.lastStep = scanner.lastStep;
     // An unfinished last line stays unread: a live writer will finish it, and a dead one is reported.
     index.unfinishedBytes = size - index.offset;
