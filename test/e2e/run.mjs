@@ -64,30 +64,40 @@ fs.writeFileSync(
   }),
 );
 
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const server = spawn(
-  env.RUNLENS_CODE_SERVER,
-  ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-   '--disable-getting-started-override', '--vscode-option', 'enable-smoke-test-driver',
-   '--user-data-dir', path.join(WORK, 'ud'), '--extensions-dir', path.join(WORK, 'exts'), wsUi],
-  { detached: true, stdio: ['ignore', fs.openSync(path.join(WORK, 'logs', 'code-server.log'), 'w'), fs.openSync(path.join(WORK, 'logs', 'code-server.log'), 'a')],
-    env: { ...process.env, PATH: `${path.dirname(env.RUNLENS_NODE24)}:${process.env.PATH}`, XDG_CONFIG_HOME: path.join(WORK, 'xdg') } },
-);
-const stop = () => {
-  try {
-    process.kill(-server.pid, 'SIGTERM');
-  } catch {
-    /* gone */
+/** Starts code-server on a free loopback port; `trust` leaves Workspace Trust on. */
+async function startServer(name, folder, { trust = false } = {}) {
+  const port = await freePort();
+  const userData = path.join(WORK, name === 'main' ? 'ud' : `ud-${name}`);
+  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+  if (name !== 'main') fs.copyFileSync(path.join(WORK, 'ud', 'User', 'settings.json'), path.join(userData, 'User', 'settings.json'));
+  const logFile = path.join(WORK, 'logs', `code-server-${name}.log`);
+  const server = spawn(
+    env.RUNLENS_CODE_SERVER,
+    ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']),
+     '--disable-getting-started-override', '--vscode-option', 'enable-smoke-test-driver',
+     '--user-data-dir', userData, '--extensions-dir', path.join(WORK, 'exts'), folder],
+    { detached: true, stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')],
+      env: { ...process.env, PATH: `${path.dirname(env.RUNLENS_NODE24)}:${process.env.PATH}`, XDG_CONFIG_HOME: path.join(WORK, 'xdg') } },
+  );
+  const stop = () => {
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  };
+  process.on('exit', stop);
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 240; i++) {
+    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 250));
   }
-};
-process.on('exit', stop);
-for (let i = 0; i < 240; i++) {
-  const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-  if (ok) break;
-  await new Promise((r) => setTimeout(r, 250));
+  log(`code-server (${name}) on ${base}`);
+  return { base, port, stop };
 }
-log(`code-server on ${base}`);
+
+const { base, port, stop } = await startServer('main', wsUi);
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium', headless: true,
@@ -264,9 +274,50 @@ async function uiTests() {
   }
 }
 
+/** In a workspace the user does not trust, runs can be browsed but nothing is started. */
+async function untrustedTests() {
+  const wsUntrusted = path.join(WORK, 'ws-untrusted');
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'demo-workspace.sh'), wsUntrusted], { stdio: 'ignore' });
+  const server = await startServer('untrusted', wsUntrusted, { trust: true });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    await page.goto(`${server.base}/?folder=${encodeURIComponent(wsUntrusted)}`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+    // Depending on the trust prompt setting, VS Code asks first or opens straight in Restricted Mode.
+    const decline = page.locator('.monaco-dialog-box .monaco-button', { hasText: /don.t trust/i }).first();
+    if (await decline.waitFor({ timeout: 10_000 }).then(() => true, () => false)) await decline.click();
+    const restricted = await page.locator('.statusbar', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30_000 }).then(() => true, () => false);
+    check(restricted, 'the workspace is open in Restricted Mode');
+    const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
+    await icon.waitFor({ state: 'visible', timeout: 120_000 });
+    await icon.click();
+    const view = '[id="workbench.view.extension.runlens"]';
+    await page.locator(`${view} .monaco-list-row`, { hasText: 'bias-prior-wip' }).first().waitFor({ timeout: 60_000 });
+    check(true, 'in an untrusted workspace the recorded runs are still shown');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill('>RunLens: Open File at Run');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open File at Run' }).first().waitFor({ timeout: 30_000 });
+    await input.fill('>RunLens: Run Training');
+    await page.waitForTimeout(1000);
+    const offered = await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run Training' }).count();
+    check(offered === 0, `Run Training is not offered in Restricted Mode (${offered} row(s))`);
+    await page.keyboard.press('Escape');
+    await page.screenshot({ path: path.join(SHOTS, '09-untrusted-workspace.png') });
+  } catch (err) {
+    check(false, `untrusted workspace: ${err.stack ?? err}`);
+    await page.screenshot({ path: path.join(SHOTS, 'error-untrusted.png') }).catch(() => {});
+  } finally {
+    await page.close();
+    server.stop();
+  }
+}
+
 try {
   await uiTests();
   await extensionHostTests();
+  await untrustedTests();
 } finally {
   await browser.close();
   stop();
