@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { compareRuns, compareWithWorkspace, openCommit, openFileAtRun } from './commands/codeCommands';
 import { registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
 import { copyRunId, deleteRunCommand, filterRuns, runTraining } from './commands/runCommands';
-import type { CommandTarget } from './commands/targets';
+import { runFromTarget, type CommandTarget } from './commands/targets';
 import { DOC_SCHEME, RunLensDocuments } from './documents';
 import { ModelsTree, type ModelsNode } from './modelsTree';
 import { COMPARE_VIEW_TYPE, ComparePanel } from './panels/comparePanel';
@@ -71,6 +71,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     command('runlens.openFileAtRun', (t: CommandTarget) => openFileAtRun(ws, t)),
     command('runlens.compareWithWorkspace', (t: CommandTarget) => compareWithWorkspace(ws, t)),
     command('runlens.compareRuns', (t: CommandTarget, selection?: RunsNode[]) => compareRuns(ws, t, selection)),
+    command('runlens.showRun', async (t: CommandTarget) => {
+      const run = await runFromTarget(ws, t, 'Show which run?');
+      return run ? ComparePanel.show(context.extensionUri, ws, [run.id]) : undefined;
+    }),
     // The title-bar button passes nothing: it compares what is selected in the view.
     command('runlens.compareRunsPanel', (t?: CommandTarget | string[], selection?: RunsNode[]) =>
       openComparePanel(context.extensionUri, ws, t, selection ?? (t === undefined ? [...runsView.selection] : undefined)),

@@ -120,11 +120,11 @@ async function extensionHostTests() {
 }
 
 /** The frame holding the Compare panel's page, once it has rendered. */
-async function compareFrame(page) {
+async function compareFrame(page, prefix = 'Comparing') {
   for (let i = 0; i < 120; i++) {
     for (const frame of page.frames()) {
       const title = await frame.evaluate(() => document.querySelector('#root h1')?.textContent ?? null).catch(() => null);
-      if (title?.startsWith('Comparing')) return frame;
+      if (title?.startsWith(prefix)) return frame;
     }
     await page.waitForTimeout(250);
   }
@@ -203,6 +203,39 @@ async function comparePanelTests(page, shot) {
   await shot('08-compare-charts-light.png');
 }
 
+/** A run still running, shown in its own panel: its metrics move on screen while it trains. */
+async function liveRunTest(page, shot) {
+  const script = 'import json, time\nfor s in range(120):\n    print(json.dumps({"step": s, "loss": 1 / (s + 1)}), flush=True)\n    time.sleep(0.25)\n';
+  fs.writeFileSync(path.join(wsUi, 'live_train.py'), script);
+  const live = spawn('node', [path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--name', 'live-run', '--', 'python3', 'live_train.py'], { cwd: wsUi, stdio: 'ignore' });
+  try {
+    const view = '[id="workbench.view.extension.runlens"]';
+    const row = page.locator(`${view} .monaco-list-row`, { hasText: 'live-run' }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.hover();
+    await row.locator('.action-label[aria-label^="Show Run"]').click();
+    await page.locator('.tabs-container .tab', { hasText: 'Run: live-run' }).waitFor({ timeout: 30_000 });
+    const frame = await compareFrame(page, 'Run live-run');
+    const lossCell = () => frame.evaluate(() => [...document.querySelectorAll('table.metrics tr')].find((tr) => tr.querySelector('td.key')?.textContent === 'loss')?.querySelectorAll('td')[1]?.textContent ?? '');
+    await frame.waitForFunction(() => [...document.querySelectorAll('table.metrics td.key')].some((td) => td.textContent === 'loss'), null, { timeout: 30_000 });
+    const first = await lossCell();
+    const started = Date.now();
+    let later = first;
+    while (later === first && Date.now() - started < 2000) {
+      await page.waitForTimeout(100);
+      later = await lossCell();
+    }
+    check(later !== first, `a live run's metric moves on screen within 2 s (${first} → ${later} after ${Date.now() - started} ms)`);
+    const out = await frame.evaluate(() => document.getElementById('stdout')?.textContent ?? '');
+    check(out.includes('"loss"'), 'the run panel shows the output tail');
+    await frame.evaluate(() => document.querySelector('#charts')?.scrollIntoView());
+    await page.waitForTimeout(500);
+    await shot('10-live-run.png');
+  } finally {
+    live.kill('SIGINT');
+  }
+}
+
 async function uiTests() {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => log('pageerror:', e.message));
@@ -266,6 +299,7 @@ async function uiTests() {
     check(multi.includes('train.py') && multi.includes('NOTES.md'), 'Compare Run with Workspace opens the multi-file diff with train.py and the untracked NOTES.md');
     await shot('05-multi-file-diff.png');
     await comparePanelTests(page, shot);
+    await liveRunTest(page, shot);
   } catch (err) {
     check(false, `UI test: ${err.stack ?? err}`);
     await shot('error.png').catch(() => {});

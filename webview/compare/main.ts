@@ -7,7 +7,7 @@ import type uPlot from 'uplot';
 import type { Comparison } from '../../src/core/compare';
 import { alignSeries, makeChart, type ChartOptions } from './charts';
 import { custom, el, formatNumber } from './dom';
-import type { CodeRow, CompareState, HostMessage, WebviewMessage, XAxis } from './protocol';
+import type { CodeRow, CompareState, HostMessage, RunDetail, WebviewMessage, XAxis } from './protocol';
 
 declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void; getState(): CompareState | undefined; setState(state: CompareState): void };
 
@@ -16,6 +16,7 @@ const post = (message: WebviewMessage) => vscode.postMessage(message);
 const root = document.getElementById('root')!;
 
 let comparison: Comparison | null = null;
+let code: { rows: CodeRow[] | null; note: string | null } = { rows: null, note: null };
 let onlyDiffering = true;
 const chartOptions: ChartOptions = { x: 'step', log: false, ema: 0 };
 const charts = new Map<string, { chart: uPlot | null; host: HTMLElement; note: HTMLElement; range: [number, number] | null }>();
@@ -51,6 +52,7 @@ function age(iso: string): string {
 
 function paramsTable(c: Comparison): HTMLElement {
   const wrap = el('div');
+  if (c.runs.length === 1) onlyDiffering = false; // one run: every param is the point
   const toggle = custom('vscode-checkbox', { label: 'Only what differs', checked: onlyDiffering });
   toggle.addEventListener('change', () => {
     onlyDiffering = (toggle as HTMLInputElement).checked;
@@ -73,7 +75,8 @@ function paramsTable(c: Comparison): HTMLElement {
       });
       t.append(tr);
     }
-    if (t.rows.length === 1) t.append(el('tr', {}, el('td', { colspan: String(c.runs.length + 1), class: 'absent' }, 'Every param is the same in these runs.')));
+    const empty = c.params.length === 0 ? 'No params recorded.' : 'Every param is the same in these runs.';
+    if (t.rows.length === 1) t.append(el('tr', {}, el('td', { colspan: String(c.runs.length + 1), class: 'absent' }, empty)));
     return t;
   };
   wrap.append(toggle, table());
@@ -85,8 +88,10 @@ function metricsTable(c: Comparison): HTMLElement {
   t.append(el('tr', {}, el('th', {}, 'metric'), ...c.runs.map((r) => el('th', {}, r.name))));
   for (const m of c.metrics) {
     const tr = el('tr', {}, el('td', { class: 'key', title: `best is the ${m.goal === 'min' ? 'lowest' : 'highest'} last value` }, m.key));
+    // "Best" means something only beside another run.
+    const best = c.runs.length > 1 ? m.best : null;
     m.last.forEach((v, i) => {
-      tr.append(el('td', { class: i === m.best ? 'best' : v === null ? 'absent' : undefined, title: `min ${formatNumber(m.min[i] ?? null)}, max ${formatNumber(m.max[i] ?? null)}` }, formatNumber(v), i === m.best ? custom('vscode-badge', { variant: 'counter' }, 'best') : ''));
+      tr.append(el('td', { class: i === best ? 'best' : v === null ? 'absent' : undefined, title: `min ${formatNumber(m.min[i] ?? null)}, max ${formatNumber(m.max[i] ?? null)}` }, formatNumber(v), i === best ? custom('vscode-badge', { variant: 'counter' }, 'best') : ''));
     });
     t.append(tr);
   }
@@ -151,7 +156,23 @@ function requestAll(): void {
   for (const metric of charts.keys()) requestSeries(metric);
 }
 
-function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null): void {
+function detailSections(d: RunDetail): HTMLElement[] {
+  const env = el('table', { class: 'grid' });
+  for (const row of d.environment) env.append(el('tr', {}, el('td', { class: 'key' }, row.key), el('td', {}, row.value)));
+  const files = el('table', { class: 'grid files' });
+  files.append(el('tr', {}, el('th', {}, ''), el('th', {}, 'path'), el('th', {}, 'sha256'), el('th', {}, 'size')));
+  for (const f of d.files) {
+    files.append(el('tr', {}, el('td', {}, f.kind), el('td', { class: 'key' }, f.path), el('td', { title: f.sha256 ?? undefined }, f.note ?? `${(f.sha256 ?? '').slice(0, 16)}…`), el('td', {}, `${f.size} bytes${f.files > 1 ? `, ${f.files} files` : ''}`)));
+  }
+  return [
+    section('Command', 'command', el('div', {}, el('code', {}, d.command), el('div', { class: 'absent' }, `in ${d.cwd || '.'}`), ...d.problems.map((p) => el('p', { class: 'error' }, p)))),
+    section('Environment', 'environment', d.environment.length ? env : el('p', { class: 'absent' }, 'Not recorded.'), false),
+    section('Data and artifacts', 'files', d.files.length ? files : el('p', { class: 'absent' }, 'None declared.')),
+    section('Output (last lines)', 'stdout', el('pre', { class: 'stdout', id: 'stdout' }, d.stdoutTail || '(nothing printed)')),
+  ];
+}
+
+function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null, detail: RunDetail | null): void {
   const chartsBox = el('div', { class: 'charts' });
   charts.clear();
   for (const m of c.metrics) {
@@ -160,16 +181,37 @@ function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null):
     chartsBox.append(el('div', { class: 'chart-card' }, host, note));
     charts.set(m.key, { chart: null, host, note, range: null });
   }
+  const title = detail ? `Run ${c.runs[0]!.name}` : `Comparing ${c.runs.length} run${c.runs.length === 1 ? '' : 's'}`;
   root.replaceChildren(
-    el('h1', {}, `Comparing ${c.runs.length} run${c.runs.length === 1 ? '' : 's'}`),
-    header(c),
+    el('h1', {}, title),
+    el('div', { id: 'header' }, header(c)),
     section('Params and config', 'params', paramsTable(c)),
-    section('Metrics', 'metrics', metricsTable(c)),
+    section('Metrics', 'metrics', el('div', { id: 'metrics-table' }, metricsTable(c))),
     section('Charts', 'charts', el('div', {}, chartControls(), c.metrics.length ? chartsBox : el('p', { class: 'absent' }, 'These runs logged no metrics.'))),
-    section('Environment', 'environment', valueTable(c.environment, c, 'Same interpreter and packages.')),
-    section('Data', 'data', valueTable(c.data, c, 'Same data (or none declared).', true)),
-    section('Code', 'code', codeTable(code, codeNote, c)),
+    ...(detail
+      ? detailSections(detail)
+      : [
+          section('Environment', 'environment', valueTable(c.environment, c, 'Same interpreter and packages.')),
+          section('Data', 'data', valueTable(c.data, c, 'Same data (or none declared).', true)),
+          section('Code', 'code', codeTable(code, codeNote, c)),
+        ]),
   );
+  requestAll();
+}
+
+/** A live run moved on: replace what changed, keep the rest (and the charts' zoom). */
+function applyLive(message: Extract<HostMessage, { type: 'live' }>): void {
+  if (!comparison) return;
+  const known = new Set(comparison.metrics.map((m) => m.key));
+  comparison = { ...comparison, runs: message.runs, metrics: message.metrics };
+  document.getElementById('header')?.replaceChildren(header(comparison));
+  document.getElementById('metrics-table')?.replaceChildren(metricsTable(comparison));
+  const stdout = document.getElementById('stdout');
+  if (stdout && message.detail) stdout.textContent = message.detail.stdoutTail || '(nothing printed)';
+  if (message.metrics.some((m) => !known.has(m.key))) {
+    render(comparison, code.rows, code.note, message.detail);
+    return;
+  }
   requestAll();
 }
 
@@ -193,7 +235,10 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   if (message.type === 'init') {
     comparison = message.comparison;
     vscode.setState({ runIds: message.comparison.runs.map((r) => r.id) });
-    render(message.comparison, message.code, message.codeNote);
+    code = { rows: message.code, note: message.codeNote };
+    render(message.comparison, message.code, message.codeNote, message.detail);
+  } else if (message.type === 'live') {
+    applyLive(message);
   } else if (message.type === 'series') {
     const metric = pending.get(message.requestId);
     pending.delete(message.requestId);

@@ -4,7 +4,7 @@
  * answer repeats. Numbers cross as numbers: postMessage's structured clone
  * keeps NaN and ±Infinity, which JSON would lose.
  */
-import type { Comparison } from '../../src/core/compare';
+import type { Comparison, ComparedRun, MetricRow } from '../../src/core/compare';
 
 export type XAxis = 'step' | 'time' | 'relative';
 
@@ -28,8 +28,20 @@ export interface ChartSeries {
   buckets: ChartBucket[] | null;
 }
 
+/** What a panel of one run adds: everything about it, not only what differs. */
+export interface RunDetail {
+  command: string;
+  cwd: string;
+  environment: { key: string; value: string }[];
+  files: { kind: 'data' | 'artifact'; path: string; sha256: string | null; size: number; files: number; note: string | null }[];
+  stdoutTail: string;
+  problems: string[];
+}
+
 export type HostMessage =
-  | { type: 'init'; comparison: Comparison; code: CodeRow[] | null; codeNote: string | null }
+  | { type: 'init'; comparison: Comparison; code: CodeRow[] | null; codeNote: string | null; detail: RunDetail | null }
+  /** A live run moved on: new metric rows and statuses; charts ask for their series again. */
+  | { type: 'live'; runs: ComparedRun[]; metrics: MetricRow[]; detail: RunDetail | null }
   | { type: 'series'; requestId: number; metric: string; x: XAxis; series: ChartSeries[] }
   | { type: 'error'; requestId: number | null; message: string };
 

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CodeRow, CompareState, HostMessage, WebviewMessage } from '../../../webview/compare/protocol';
+import * as fs from 'node:fs';
+import type { CodeRow, CompareState, HostMessage, RunDetail, WebviewMessage } from '../../../webview/compare/protocol';
 import { buildComparison } from '../../core/compare';
 import { execGit, splitNul } from '../../core/git/gitClient';
 import { readSnapshotFile } from '../../core/git/snapshotFiles';
-import type { RunRecord } from '../../core/runRecord';
+import type { MetricsSummary, RunRecord } from '../../core/runRecord';
+import { runDir } from '../../core/store';
 import { readSeries } from '../../core/series/series';
 import { runFileUri } from '../runFileSystem';
 import type { WorkspaceRuns } from '../workspaceRuns';
@@ -49,14 +51,83 @@ export class ComparePanel implements vscode.Disposable {
   ) {
     ComparePanel.open.add(this);
     this.records = this.loadRecords();
-    panel.title = this.records.length <= 3 ? `Compare: ${this.records.map((r) => r.name).join(', ')}` : `Compare ${this.records.length} runs`;
+    panel.title =
+      this.records.length === 1 ? `Run: ${this.records[0]!.name}` : this.records.length <= 3 ? `Compare: ${this.records.map((r) => r.name).join(', ')}` : `Compare ${this.records.length} runs`;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'runlens.svg');
     panel.webview.html = this.html();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m).catch((err: Error) => this.post({ type: 'error', requestId: null, message: err.message }))),
       panel.onDidDispose(() => this.dispose()),
+      ws.onDidChange(() => this.followLiveRuns()),
     );
   }
+
+  private wasLive = false;
+
+  /**
+   * While any shown run is running, each refresh of the workspace (every second
+   * then) sends what changed: metric rows, statuses, the stdout tail. The page
+   * keeps its tables and zoom and asks for fresh series.
+   */
+  private followLiveRuns(): void {
+    if (!this.ready) return;
+    const live = this.runIds.some((id) => this.ws.runs().find((r) => r.id === id)?.status === 'running');
+    if (!live && !this.wasLive) return;
+    this.wasLive = live;
+    this.records = this.loadRecords();
+    const comparison = buildComparison(this.withLiveMetrics(this.records));
+    this.post({ type: 'live', runs: comparison.runs, metrics: comparison.metrics, detail: this.detail() });
+  }
+
+  /** A run still running has no summary in run.json yet: the index follows its metrics file. */
+  private withLiveMetrics(records: RunRecord[]): RunRecord[] {
+    return records.map((record) => {
+      if (record.metricsSummary) return record;
+      const indexed = this.ws.runs().find((r) => r.id === record.id);
+      if (!indexed) return record;
+      const summary: MetricsSummary = { lines: 0, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
+      for (const m of indexed.metrics) summary.metrics[m.key] = { last: m.last, min: m.min, max: m.max, count: m.count, nan: m.nan, lastStep: m.lastStep ?? 0 };
+      return { ...record, status: indexed.status, metricsSummary: summary };
+    });
+  }
+
+  /** Everything about a single run (the detail view); null when several are compared. */
+  private detail(): RunDetail | null {
+    if (this.records.length !== 1) return null;
+    const r = this.records[0]!;
+    let stdoutTail = '';
+    try {
+      const file = path.join(runDir(this.ws.storeDir, r.id), 'stdout.log');
+      const size = fs.statSync(file).size;
+      const fd = fs.openSync(file, 'r');
+      try {
+        const length = Math.min(size, 16 * 1024);
+        const buffer = Buffer.alloc(length);
+        fs.readSync(fd, buffer, 0, length, size - length);
+        stdoutTail = buffer.toString('utf8').split('\n').slice(-60).join('\n');
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      stdoutTail = '';
+    }
+    const env = r.env;
+    const environment = env
+      ? [
+          { key: 'os', value: `${env.os.type} ${env.os.release} ${env.os.arch}` },
+          { key: 'cpu', value: `${env.cpu.model} × ${env.cpu.cores}` },
+          { key: 'gpus', value: env.gpus.map((g) => g.name).join(', ') || 'none seen' },
+          ...(env.python ? [{ key: 'python', value: `${env.python.version} (${env.python.executable})` }, ...Object.entries(env.python.packages).map(([k, v]) => ({ key: k, value: v }))] : []),
+        ]
+      : [];
+    const files = [
+      ...r.data.map((d) => ({ kind: 'data' as const, path: d.path, sha256: d.sha256, size: d.size, files: d.files, note: d.kind === 'missing' ? 'missing' : null })),
+      ...r.artifacts.map((a) => ({ kind: 'artifact' as const, path: a.path, sha256: a.sha256, size: a.size, files: a.files, note: a.kind === 'missing' ? 'not written' : a.stale ? 'not written by this run' : null })),
+    ];
+    return { command: r.command.join(' '), cwd: r.cwdInRepo ?? r.cwd, environment, files, stdoutTail, problems: r.problems };
+  }
+
+  private ready = false;
 
   private loadRecords(): RunRecord[] {
     const found: RunRecord[] = [];
@@ -106,7 +177,8 @@ export class ComparePanel implements vscode.Disposable {
     switch (message.type) {
       case 'ready': {
         const { code, note } = await this.codeRows();
-        this.post({ type: 'init', comparison: buildComparison(this.records), code, codeNote: note });
+        this.ready = true;
+        this.post({ type: 'init', comparison: buildComparison(this.withLiveMetrics(this.records)), code, codeNote: note, detail: this.detail() });
         return;
       }
       case 'requestSeries': {
