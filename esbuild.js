@@ -39,7 +39,7 @@ async function main() {
     esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' }),
     esbuild.build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] }),
     // The panels' browser code: one script per panel, no inline code, loaded under a nonce.
-    esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { compare: 'webview/compare/main.ts' }, outdir: 'dist/webview' }),
+    esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { compare: 'webview/compare/main.ts', table: 'webview/table/main.ts' }, outdir: 'dist/webview' }),
   ];
   fs.mkdirSync('dist/webview', { recursive: true });
   fs.copyFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'dist/webview/uPlot.min.css');

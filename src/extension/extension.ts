@@ -7,6 +7,7 @@ import { runFromTarget, type CommandTarget } from './commands/targets';
 import { DOC_SCHEME, RunLensDocuments } from './documents';
 import { ModelsTree, type ModelsNode } from './modelsTree';
 import { COMPARE_VIEW_TYPE, ComparePanel } from './panels/comparePanel';
+import { TABLE_VIEW_TYPE, TablePanel } from './panels/tablePanel';
 import { RUN_SCHEME, RunFileSystem } from './runFileSystem';
 import { RunsTree, type RunsNode } from './runsTree';
 import { RunningStatus } from './statusBar';
@@ -62,7 +63,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     vscode.workspace.registerFileSystemProvider(RUN_SCHEME, new RunFileSystem(() => ws), { isReadonly: true, isCaseSensitive: true }),
     vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, new RunLensDocuments(() => ws)),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('runlens.runs')) runsTree.refresh();
+      if (e.affectsConfiguration('runlens.runs')) runsTree.refresh(true);
     }),
     command('runlens.refresh', () => ws.refresh()),
     command('runlens.runTraining', (cmd?: string) => runTraining(ws, context.workspaceState, typeof cmd === 'string' ? cmd : undefined)),
@@ -74,6 +75,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     command('runlens.showRun', async (t: CommandTarget) => {
       const run = await runFromTarget(ws, t, 'Show which run?');
       return run ? ComparePanel.show(context.extensionUri, ws, [run.id]) : undefined;
+    }),
+    command('runlens.showTable', () => TablePanel.show(context.extensionUri, ws)),
+    vscode.window.registerWebviewPanelSerializer(TABLE_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel) => {
+        TablePanel.revive(panel, context.extensionUri, ws);
+      },
     }),
     // The title-bar button passes nothing: it compares what is selected in the view.
     command('runlens.compareRunsPanel', (t?: CommandTarget | string[], selection?: RunsNode[]) =>

@@ -12,6 +12,11 @@ export type RunsNode =
   | { kind: 'file'; run: IndexedRun; path: string; status: string; from?: string; head: string | null }
   | { kind: 'value'; label: string; description: string };
 
+/** What a run's row shows: when it changes, the row is redrawn. */
+function signature(run: IndexedRun): string {
+  return `${run.name}|${run.status}|${run.exitCode}|${run.metrics.map((m) => `${m.key}=${m.last}/${m.count}`).join(',')}`;
+}
+
 /** A table cell cannot hold a line break or a bar, whatever a run called its metric. */
 function cell(text: string): string {
   return text.replace(/[|\r\n]+/g, ' ');
@@ -27,13 +32,41 @@ const STATUS_ICON: Record<string, vscode.ThemeIcon> = {
 
 /** The Runs view: runs grouped by branch (or day, or not at all), newest first, live. */
 export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
-  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<RunsNode | RunsNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  /** One node object per run, kept across refreshes, so a click on a row never meets a node the tree just threw away. */
+  private readonly runNodes = new Map<string, Extract<RunsNode, { kind: 'run' }>>();
+  private shape = '';
 
   constructor(private readonly workspace: WorkspaceRuns) {}
 
-  refresh(): void {
-    this.changed.fire(undefined);
+  private runNode(run: IndexedRun): Extract<RunsNode, { kind: 'run' }> {
+    let node = this.runNodes.get(run.id);
+    if (!node) this.runNodes.set(run.id, (node = { kind: 'run', run }));
+    return node;
+  }
+
+  /**
+   * Redraws the whole tree only when runs appear, go or move between groups;
+   * a live run's new metrics redraw just its row (every second while it runs).
+   */
+  refresh(force = false): void {
+    const runs = this.workspace.runs();
+    const groupBy = this.setting<string>('runs.groupBy', 'branch');
+    const shape = `${groupBy}|${runs.map((r) => `${r.id}:${r.branch}:${(r.startedAt ?? '').slice(0, 10)}`).join(',')}`;
+    const changed: RunsNode[] = [];
+    for (const run of runs) {
+      const node = this.runNode(run);
+      if (node.run !== run && signature(node.run) !== signature(run)) changed.push(node);
+      node.run = run;
+    }
+    if (force || shape !== this.shape) {
+      this.shape = shape;
+      for (const id of [...this.runNodes.keys()]) if (!runs.some((r) => r.id === id)) this.runNodes.delete(id);
+      this.changed.fire(undefined);
+    } else if (changed.length) {
+      this.changed.fire(changed);
+    }
   }
 
   private setting<T>(key: string, fallback: T): T {
@@ -44,7 +77,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     if (!node) {
       const runs = this.workspace.runs();
       const groupBy = this.setting<string>('runs.groupBy', 'branch');
-      if (groupBy === 'none') return runs.map((run) => ({ kind: 'run', run }));
+      if (groupBy === 'none') return runs.map((run) => this.runNode(run));
       const groups = new Map<string, IndexedRun[]>();
       for (const run of runs) {
         const key = groupBy === 'day' ? (run.startedAt ?? '').slice(0, 10) || 'unknown day' : (run.branch ?? (run.snapshot ? '(detached HEAD)' : '(no git)'));
@@ -54,7 +87,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     }
     switch (node.kind) {
       case 'group':
-        return node.runs.map((run) => ({ kind: 'run', run }));
+        return node.runs.map((run) => this.runNode(run));
       case 'run': {
         const sections: RunsNode[] = [];
         if (node.run.snapshot) sections.push({ kind: 'section', run: node.run, section: 'code' });

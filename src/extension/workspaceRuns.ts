@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RunIndex, type IndexedRun } from '../core/index/runIndex';
-import type { Expr } from '../core/query/ast';
+import type { Expr, SortKey } from '../core/query/ast';
 import { Registry } from '../core/registry/registry';
 import type { RunRecord } from '../core/runRecord';
 import { readRunRecord, resolveStoreDir, runsDir, STORE_FOLDER } from '../core/store';
@@ -113,6 +113,14 @@ export class WorkspaceRuns implements vscode.Disposable {
 
   save(): void {
     if (this.index && this.hasRunsFolder()) this.index.save();
+  }
+
+  /** Runs for the table: any query and sort, not the view's filter. */
+  async table(where: Expr | null, sort: SortKey[], paramKeys: string[]): Promise<{ runs: IndexedRun[]; params: Map<string, Record<string, string | null>>; keys: { params: string[]; metrics: string[] } }> {
+    const index = await this.openIndex();
+    index.refresh();
+    const runs = index.query(where, sort);
+    return { runs, params: index.paramValues(runs.map((r) => r.id), paramKeys), keys: index.keyNames() };
   }
 
   record(id: string): RunRecord {

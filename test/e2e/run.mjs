@@ -348,10 +348,111 @@ async function untrustedTests() {
   }
 }
 
+/** Ten thousand runs as plain files: what months of sweeps leave behind. */
+function generateRuns(folder, count) {
+  const runs = path.join(folder, '.runlens', 'runs');
+  fs.mkdirSync(runs, { recursive: true });
+  const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < count; i++) {
+    const t = Date.UTC(2026, 8, 1) + i * 60_000;
+    let id = '';
+    for (let k = 0, x = t; k < 10; k++, x = Math.floor(x / 32)) id = alphabet[x % 32] + id;
+    for (let k = 0; k < 16; k++) id += alphabet[Math.floor(random() * 32)];
+    const acc = Math.round(random() * 10000) / 10000;
+    const record = {
+      version: 1, id, name: `sweep-${String(i).padStart(5, '0')}`, command: ['python', 'train.py'], cwd: folder, cwdInRepo: null,
+      startedAt: new Date(t).toISOString(), endedAt: new Date(t + 30_000).toISOString(), status: i % 17 === 0 ? 'failed' : 'finished', exitCode: i % 17 === 0 ? 1 : 0,
+      signal: null, pid: 1, host: 'elsewhere', user: 'ml', tags: i % 5 === 0 ? ['sweep'] : [], git: null, gitError: 'generated',
+      params: { lr: [0.1, 0.01, 0.001][i % 3], batch: [16, 32, 64, 128][i % 4], optimizer: ['adam', 'sgd'][i % 2] }, paramSources: {},
+      configFiles: [], env: null, data: [], artifacts: [], seed: null, problems: [],
+      metricsSummary: { lines: 100, lastStep: 99, malformed: 0, malformedSamples: [], metrics: { acc: { last: acc, min: acc / 2, max: acc, count: 100, nan: 0, lastStep: 99 }, loss: { last: 1 - acc, min: 1 - acc, max: 2, count: 100, nan: 0, lastStep: 99 } } },
+    };
+    fs.mkdirSync(path.join(runs, id));
+    fs.writeFileSync(path.join(runs, id, 'run.json'), JSON.stringify(record));
+  }
+}
+
+/** The Runs table over 10,000 runs: virtualized, sorted and filtered by the index, and a door to Compare. */
+async function tableTests() {
+  const wsTable = path.join(WORK, 'ws-table');
+  generateRuns(wsTable, 10_000);
+  // A repository of its own: inside another one, RunLens would look for runs at that one's root.
+  execFileSync('git', ['init', '-q', '-b', 'main', wsTable]);
+  const server = await startServer('table', wsTable);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
+  try {
+    await page.goto(`${server.base}/?folder=${encodeURIComponent(wsTable)}`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+    // The palette lists what was registered when it opened: let RunLens load first.
+    const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
+    await icon.waitFor({ state: 'visible', timeout: 120_000 });
+    await icon.click();
+    await page.locator('[id="workbench.view.extension.runlens"] .monaco-list-row', { hasText: 'sweep-09999' }).first().waitFor({ timeout: 120_000 });
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill('>RunLens: Runs Table');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Runs Table' }).first().waitFor({ timeout: 60_000 });
+    await page.keyboard.press('Enter');
+    let frame = null;
+    for (let i = 0; i < 240 && !frame; i++) {
+      for (const f of page.frames()) {
+        if (await f.evaluate(() => Boolean(document.getElementById('scroller'))).catch(() => false)) frame = f;
+      }
+      if (!frame) await page.waitForTimeout(250);
+    }
+    if (!frame) throw new Error('the Runs table did not render');
+    await frame.waitForFunction(() => document.querySelector('.count')?.textContent === '10,000 runs', null, { timeout: 60_000 });
+    const inDom = await frame.evaluate(() => document.querySelectorAll('.window .row').length);
+    check(inDom > 10 && inDom < 120, `10,000 runs listed, ${inDom} rows in the DOM (virtualized)`);
+    await shot('11-runs-table.png');
+    await frame.evaluate(() => {
+      const s = document.getElementById('scroller');
+      s.scrollTop = s.scrollHeight;
+    });
+    await frame.waitForFunction(() => [...document.querySelectorAll('.window .row')].some((r) => r.dataset.index === '9999'), null, { timeout: 10_000 });
+    check(true, 'scrolling to the end shows the last run');
+    await frame.locator('.row.header .cell', { hasText: 'acc' }).first().click();
+    await frame.waitForFunction(() => document.querySelector('.row.header')?.textContent.includes('acc ▼'), null, { timeout: 30_000 });
+    await frame.evaluate(() => { document.getElementById('scroller').scrollTop = 0; });
+    await page.waitForTimeout(300);
+    const top = await frame.evaluate(() => {
+      const headers = [...document.querySelectorAll('.row.header .cell')].map((c) => c.textContent);
+      const col = headers.findIndex((h) => h.startsWith('acc'));
+      return [...document.querySelectorAll('.window .row')].slice(0, 5).map((r) => Number(r.children[col].textContent));
+    });
+    check(top.length === 5 && top.every((v, i) => i === 0 || top[i - 1] >= v) && top[0] > 0.99, `sorted by acc, highest first (${JSON.stringify(top)})`);
+    await frame.locator('vscode-textfield input').fill('status = failed and params.optimizer = sgd');
+    await frame.locator('vscode-textfield input').press('Enter');
+    await frame.waitForFunction(() => document.querySelector('.count')?.textContent !== '10,000 runs', null, { timeout: 30_000 });
+    const filtered = await frame.evaluate(() => document.querySelector('.count')?.textContent);
+    const expected = Array.from({ length: 10_000 }, (_, i) => i).filter((i) => i % 17 === 0 && i % 2 === 1).length;
+    check(filtered === `${expected.toLocaleString('en-US')} runs`, `the query language filters the table (${filtered}, expected ${expected})`);
+    const rowsNow = frame.locator('.window .row');
+    await rowsNow.nth(0).click();
+    await rowsNow.nth(1).click({ modifiers: ['Control'] });
+    await rowsNow.nth(2).click({ modifiers: ['Control'] });
+    await frame.locator('#compare').click();
+    await page.locator('.tabs-container .tab', { hasText: 'Compare:' }).waitFor({ timeout: 30_000 });
+    check(true, 'three selected rows open in Compare');
+    await shot('12-table-to-compare.png');
+  } catch (err) {
+    check(false, `runs table: ${err.stack ?? err}`);
+    await shot('error-table.png').catch(() => {});
+  } finally {
+    await page.close();
+    server.stop();
+  }
+}
+
 try {
   await uiTests();
   await extensionHostTests();
   await untrustedTests();
+  await tableTests();
 } finally {
   await browser.close();
   stop();

@@ -463,6 +463,32 @@ export class RunIndex {
     return [...found, ...rest];
   }
 
+  /** The names of every param and every metric some run has, for choosing table columns. */
+  keyNames(): { params: string[]; metrics: string[] } {
+    const names = (table: 'params' | 'metrics') => this.rows(`SELECT k.name FROM keys k WHERE k.kid IN (SELECT DISTINCT kid FROM ${table}) ORDER BY k.name`).map((r) => String(r[0]));
+    return { params: names('params'), metrics: names('metrics') };
+  }
+
+  /** Values of the given params for the given runs: run id → key → value as text (null when null). */
+  paramValues(runIds: string[], keys: string[]): Map<string, Record<string, string | null>> {
+    const out = new Map<string, Record<string, string | null>>();
+    if (runIds.length === 0 || keys.length === 0) return out;
+    const wanted = new Set(runIds);
+    const bindings: Record<string, SqlValue> = {};
+    keys.forEach((k, i) => (bindings[`:k${i}`] = k));
+    for (const r of this.rows(
+      `SELECT r.id, k.name, p.type, p.num, p.text FROM params p JOIN keys k ON k.kid = p.kid JOIN runs r ON r.rid = p.rid
+       WHERE k.name IN (${keys.map((_, i) => `:k${i}`).join(',')})`,
+      bindings,
+    )) {
+      const id = String(r[0]);
+      if (!wanted.has(id)) continue;
+      const value = r[2] === 'n' ? (r[3] === null ? 'NaN' : String(r[3])) : r[2] === 'z' ? null : String(r[4]);
+      (out.get(id) ?? out.set(id, {}).get(id)!)[String(r[1])] = value;
+    }
+    return out;
+  }
+
   /** Writes the index atomically, when anything changed since it was opened or saved. */
   save(): boolean {
     if (!this.dirty) return false;

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { TableColumn, TableHostMessage, TableRow, TableWebviewMessage } from '../../../webview/table/protocol';
+import { QuerySyntaxError } from '../../core/query/ast';
+import { parseQuery, parseSort } from '../../core/query/parse';
+import type { IndexedRun } from '../../core/index/runIndex';
+import type { WorkspaceRuns } from '../workspaceRuns';
+import { ComparePanel } from './comparePanel';
+
+export const TABLE_VIEW_TYPE = 'runlens.table';
+
+const ATTRIBUTE_COLUMNS: TableColumn[] = ['name', 'status', 'started', 'branch', 'commit'].map((key) => ({ kind: 'attr', key }));
+
+function attribute(run: IndexedRun, key: string): string | null {
+  switch (key) {
+    case 'name':
+      return run.name;
+    case 'status':
+      return run.status;
+    case 'started':
+      return run.startedAt ? run.startedAt.replace('T', ' ').slice(0, 19) : null;
+    case 'branch':
+      return run.branch;
+    case 'commit':
+      return run.head ? run.head.slice(0, 8) + (run.dirty ? '*' : '') : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The Runs table: every run as a row, chosen params and metrics as columns,
+ * sorted and filtered by the index with the query language. The page renders
+ * only the rows in view, so ten thousand runs scroll like ten.
+ */
+export class TablePanel implements vscode.Disposable {
+  private static current: TablePanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private lastQuery: Extract<TableWebviewMessage, { type: 'query' }> | null = null;
+
+  static show(extensionUri: vscode.Uri, ws: WorkspaceRuns): TablePanel {
+    if (TablePanel.current) {
+      TablePanel.current.panel.reveal();
+      return TablePanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(TABLE_VIEW_TYPE, 'Runs Table', vscode.ViewColumn.Beside, TablePanel.options(extensionUri));
+    return new TablePanel(panel, extensionUri, ws);
+  }
+
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, ws: WorkspaceRuns): TablePanel {
+    panel.webview.options = TablePanel.options(extensionUri);
+    return new TablePanel(panel, extensionUri, ws);
+  }
+
+  private static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly ws: WorkspaceRuns,
+  ) {
+    TablePanel.current = this;
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'runlens.svg');
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: TableWebviewMessage) => void this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+      // New and finished runs appear without asking, with the same query.
+      ws.onDidChange(() => {
+        if (this.lastQuery) void this.onMessage(this.lastQuery);
+      }),
+    );
+  }
+
+  private post(message: TableHostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(16).toString('base64');
+    const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString();
+    const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${asset('media', 'table.css')}">
+<title>Runs Table</title>
+</head>
+<body>
+<main id="root"><p>Loading…</p></main>
+<script nonce="${nonce}" src="${asset('dist', 'webview', 'table.js')}"></script>
+</body>
+</html>`;
+  }
+
+  private async onMessage(message: TableWebviewMessage): Promise<void> {
+    if (message.type === 'ready') return;
+    if (message.type === 'compare') {
+      if (message.runIds.length > 0) ComparePanel.show(this.extensionUri, this.ws, message.runIds);
+      return;
+    }
+    if (message.type === 'open') {
+      ComparePanel.show(this.extensionUri, this.ws, [message.runId]);
+      return;
+    }
+    this.lastQuery = message;
+    try {
+      const where = parseQuery(message.where);
+      const sort = message.sort.trim() ? parseSort(message.sort) : [];
+      const first = await this.ws.table(where, sort, []);
+      const columns = message.columns ?? this.defaultColumns(first.runs, first.keys);
+      const paramKeys = columns.filter((c) => c.kind === 'param').map((c) => c.key);
+      const { runs, params, keys } = paramKeys.length ? await this.ws.table(where, sort, paramKeys) : first;
+      const rows: TableRow[] = runs.map((run) => ({
+        id: run.id,
+        status: run.status,
+        cells: columns.map((c) => (c.kind === 'attr' ? attribute(run, c.key) : c.kind === 'metric' ? (run.metrics.find((m) => m.key === c.key)?.last ?? null) : (params.get(run.id)?.[c.key] ?? null))),
+      }));
+      this.post({ type: 'rows', requestId: message.requestId, columns, rows, available: keys, total: runs.length });
+    } catch (err) {
+      const text = err instanceof QuerySyntaxError ? `${err.message}\n${err.pointer()}` : (err as Error).message;
+      this.post({ type: 'error', requestId: message.requestId, message: text });
+    }
+  }
+
+  /** Name, status, when, branch, commit; the first metrics logged; params that are not everywhere the same. */
+  private defaultColumns(runs: IndexedRun[], keys: { params: string[]; metrics: string[] }): TableColumn[] {
+    const metrics = [...new Set(runs.flatMap((r) => r.metrics.map((m) => m.key)))].slice(0, 4);
+    return [...ATTRIBUTE_COLUMNS, ...metrics.map((key) => ({ kind: 'metric' as const, key })), ...keys.params.slice(0, 3).map((key) => ({ kind: 'param' as const, key }))];
+  }
+
+  dispose(): void {
+    if (TablePanel.current === this) TablePanel.current = undefined;
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}

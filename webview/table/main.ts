@@ -1,0 +1,167 @@
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-multi-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import { custom, el, formatNumber } from '../compare/dom';
+import type { TableColumn, TableHostMessage, TableRow, TableState, TableWebviewMessage } from './protocol';
+
+declare function acquireVsCodeApi(): { postMessage(message: TableWebviewMessage): void; getState(): TableState | undefined; setState(state: TableState): void };
+
+const vscode = acquireVsCodeApi();
+const post = (message: TableWebviewMessage) => vscode.postMessage(message);
+const ROW_HEIGHT = 24;
+const OVERSCAN = 10;
+
+const state: TableState = vscode.getState() ?? { where: '', sort: '-started', columns: null };
+let columns: TableColumn[] = [];
+let rows: TableRow[] = [];
+let available: { params: string[]; metrics: string[] } = { params: [], metrics: [] };
+const selected = new Set<string>();
+let anchor: number | null = null;
+let latestRequest = 0;
+let firstPaint = true;
+
+const root = document.getElementById('root')!;
+const status = el('span', { class: 'count' });
+const error = el('pre', { class: 'error', hidden: true });
+const whereField = custom('vscode-textfield', { placeholder: 'Filter: metrics.acc > 0.9 and params.lr < 0.01 and status = finished', value: state.where, id: 'where' }) as HTMLElement & { value: string };
+const compareButton = custom('vscode-button', { id: 'compare', disabled: true }, 'Compare selected');
+const columnPicker = custom('vscode-multi-select', { id: 'columns', 'aria-label': 'Columns' }) as HTMLElement & { value: string[] };
+const header = el('div', { class: 'row header', role: 'row' });
+const spacer = el('div', { class: 'spacer' });
+const windowEl = el('div', { class: 'window', role: 'rowgroup' });
+const scroller = el('div', { class: 'scroller', id: 'scroller' }, spacer, windowEl);
+
+root.replaceChildren(el('div', { class: 'toolbar' }, whereField, columnPicker, compareButton, status), error, el('div', { class: 'table', role: 'table' }, header, scroller));
+
+function quote(key: string): string {
+  return /^[A-Za-z_][\w./-]*$/.test(key) ? key : `\`${key}\``;
+}
+
+function sortKeyOf(c: TableColumn): string {
+  return c.kind === 'attr' ? c.key : `${c.kind === 'metric' ? 'metrics' : 'params'}.${quote(c.key)}`;
+}
+
+function query(): void {
+  latestRequest++;
+  state.where = whereField.value ?? '';
+  vscode.setState(state);
+  post({ type: 'query', requestId: latestRequest, where: state.where, sort: state.sort, columns: state.columns });
+}
+
+function cellText(v: string | number | null): string {
+  return typeof v === 'number' ? formatNumber(v) : (v ?? '—');
+}
+
+function renderHeader(): void {
+  const template = columns.map((c) => (c.kind === 'attr' && c.key === 'name' ? 'minmax(12em, 2fr)' : 'minmax(7em, 1fr)')).join(' ');
+  document.documentElement.style.setProperty('--columns', template);
+  header.replaceChildren(
+    ...columns.map((c) => {
+      const key = sortKeyOf(c);
+      const mark = state.sort === key ? ' ▲' : state.sort === `-${key}` ? ' ▼' : '';
+      const cell = el('div', { class: `cell ${c.kind}`, role: 'columnheader', title: `sort by ${key}` }, `${c.kind === 'attr' ? c.key : c.key}${mark}`);
+      cell.addEventListener('click', () => {
+        state.sort = state.sort === `-${key}` ? key : `-${key}`;
+        query();
+      });
+      return cell;
+    }),
+  );
+}
+
+/** Only the rows in view (and a few around) are in the DOM. */
+function renderWindow(): void {
+  const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((scroller.scrollTop + scroller.clientHeight) / ROW_HEIGHT) + OVERSCAN);
+  windowEl.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
+  const nodes: HTMLElement[] = [];
+  for (let i = first; i < last; i++) {
+    const r = rows[i]!;
+    const row = el('div', { class: `row status-${r.status}${selected.has(r.id) ? ' selected' : ''}`, role: 'row', 'data-index': String(i), 'data-id': r.id }, ...r.cells.map((v, c) => el('div', { class: `cell ${columns[c]?.kind ?? ''}`, role: 'cell' }, cellText(v))));
+    nodes.push(row);
+  }
+  windowEl.replaceChildren(...nodes);
+}
+
+function select(index: number, event: MouseEvent): void {
+  const id = rows[index]!.id;
+  if (event.shiftKey && anchor !== null) {
+    const [a, b] = [Math.min(anchor, index), Math.max(anchor, index)];
+    for (let i = a; i <= b; i++) selected.add(rows[i]!.id);
+  } else if (event.ctrlKey || event.metaKey) {
+    if (!selected.delete(id)) selected.add(id);
+    anchor = index;
+  } else {
+    selected.clear();
+    selected.add(id);
+    anchor = index;
+  }
+  compareButton.toggleAttribute('disabled', selected.size === 0);
+  compareButton.textContent = selected.size > 1 ? `Compare ${selected.size} runs` : 'Compare selected';
+  renderWindow();
+}
+
+windowEl.addEventListener('click', (event) => {
+  const row = (event.target as HTMLElement).closest<HTMLElement>('.row');
+  if (row?.dataset.index) select(Number(row.dataset.index), event);
+});
+windowEl.addEventListener('dblclick', (event) => {
+  const row = (event.target as HTMLElement).closest<HTMLElement>('.row');
+  if (row?.dataset.id) post({ type: 'open', runId: row.dataset.id });
+});
+let frame = 0;
+scroller.addEventListener('scroll', () => {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    renderWindow();
+  });
+});
+whereField.addEventListener('keydown', (event) => {
+  if ((event as KeyboardEvent).key === 'Enter') query();
+});
+compareButton.addEventListener('click', () => post({ type: 'compare', runIds: rows.filter((r) => selected.has(r.id)).map((r) => r.id) }));
+columnPicker.addEventListener('change', () => {
+  const chosen = new Set(columnPicker.value);
+  state.columns = [...columns.filter((c) => c.kind === 'attr'), ...[...chosen].map((v) => ({ kind: v.startsWith('metric:') ? 'metric' : 'param', key: v.slice(v.indexOf(':') + 1) }) as TableColumn)];
+  query();
+});
+window.addEventListener('resize', () => renderWindow());
+
+function renderPicker(): void {
+  const chosen = new Set(columns.filter((c) => c.kind !== 'attr').map((c) => `${c.kind}:${c.key}`));
+  columnPicker.replaceChildren(
+    ...available.metrics.map((k) => custom('vscode-option', { value: `metric:${k}`, selected: chosen.has(`metric:${k}`) }, `metric: ${k}`)),
+    ...available.params.map((k) => custom('vscode-option', { value: `param:${k}`, selected: chosen.has(`param:${k}`) }, `param: ${k}`)),
+  );
+}
+
+window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
+  const message = event.data;
+  if (message.requestId !== latestRequest) return; // an answer to an older query
+  if (message.type === 'error') {
+    error.textContent = message.message;
+    error.hidden = false;
+    return;
+  }
+  error.hidden = true;
+  const pickerChanged = JSON.stringify(available) !== JSON.stringify(message.available) || JSON.stringify(columns) !== JSON.stringify(message.columns);
+  columns = message.columns;
+  rows = message.rows;
+  available = message.available;
+  const present = new Set(rows.map((r) => r.id));
+  for (const id of [...selected]) if (!present.has(id)) selected.delete(id);
+  spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+  status.textContent = `${message.total.toLocaleString()} run${message.total === 1 ? '' : 's'}`;
+  renderHeader();
+  if (pickerChanged) renderPicker();
+  renderWindow();
+  if (firstPaint) {
+    firstPaint = false;
+    requestAnimationFrame(() => performance.mark('runlens-table-first-paint'));
+  }
+});
+
+post({ type: 'ready' });
+query();

@@ -1,0 +1,32 @@
+/**
+ * The Runs table's messages, shared by host and webview. The webview speaks
+ * first (`ready`); each query carries an id that its answer repeats, so a slow
+ * answer to an old query never overwrites a newer one.
+ */
+export interface TableColumn {
+  kind: 'attr' | 'param' | 'metric';
+  key: string;
+}
+
+export interface TableRow {
+  id: string;
+  /** One cell per column, already text; numbers keep their value for sorting display. */
+  cells: (string | number | null)[];
+  status: string;
+}
+
+export type TableHostMessage =
+  | { type: 'rows'; requestId: number; columns: TableColumn[]; rows: TableRow[]; available: { params: string[]; metrics: string[] }; total: number }
+  | { type: 'error'; requestId: number; message: string };
+
+export type TableWebviewMessage =
+  | { type: 'ready' }
+  | { type: 'query'; requestId: number; where: string; sort: string; columns: TableColumn[] | null }
+  | { type: 'compare'; runIds: string[] }
+  | { type: 'open'; runId: string };
+
+export interface TableState {
+  where: string;
+  sort: string;
+  columns: TableColumn[] | null;
+}
