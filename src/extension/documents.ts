@@ -14,8 +14,9 @@ export function historyDocUri(model: string): vscode.Uri {
   return vscode.Uri.from({ scheme: DOC_SCHEME, path: `/history/${encodeURIComponent(model)} alias history.md` });
 }
 
+/** Run-provided text in a table cell: only what could end the cell or turn into markup is escaped, so dates stay readable. */
 function mdText(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-!|<>~]/g, '\\$&').replace(/[\r\n]+/g, ' ');
+  return text.replace(/[\\`*_[\]|<>]/g, '\\$&').replace(/[\r\n]+/g, ' ');
 }
 
 export function describeHistory(model: string, events: RegistryEvent[]): string {

@@ -437,7 +437,9 @@ async function tableTests() {
     await rowsNow.nth(2).click({ modifiers: ['Control'] });
     await frame.locator('#compare').click();
     await page.locator('.tabs-container .tab', { hasText: 'Compare:' }).waitFor({ timeout: 30_000 });
-    check(true, 'three selected rows open in Compare');
+    const compared = await compareFrame(page);
+    const names = await compared.evaluate(() => [...document.querySelectorAll('table.runs .name')].map((n) => n.textContent));
+    check(names.length === 3 && names.every((n) => /^sweep-\d{5}$/.test(n)), `three selected rows open in Compare (${JSON.stringify(names)})`);
     await shot('12-table-to-compare.png');
   } catch (err) {
     check(false, `runs table: ${err.stack ?? err}`);

@@ -221,7 +221,13 @@ function drawSeries(metric: string, message: Extract<HostMessage, { type: 'serie
   const names = message.series.map((s) => comparison!.runs.find((r) => r.id === s.runId)?.name ?? s.runId);
   const { data, unplotted } = alignSeries(message.series, chartOptions);
   entry.chart?.destroy();
+  entry.chart = null;
   entry.host.replaceChildren();
+  if (message.series.every((s) => !s.points?.length && !s.buckets?.length)) {
+    entry.host.append(el('p', { class: 'absent' }, `${metric}: no points in these runs' metrics files (only a summary)${entry.range ? ' in this range; double-click to reset' : ''}.`));
+    entry.note.textContent = '';
+    return;
+  }
   entry.chart = makeChart(entry.host, metric, names, data, chartOptions, (range) => {
     entry.range = range;
     requestSeries(metric);
