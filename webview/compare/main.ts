@@ -179,7 +179,14 @@ function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null, 
     const host = el('div', { class: 'chart', 'data-metric': m.key });
     const note = el('div', { class: 'unplotted' });
     chartsBox.append(el('div', { class: 'chart-card' }, host, note));
-    charts.set(m.key, { chart: null, host, note, range: null });
+    const entry = { chart: null as uPlot | null, host, note, range: null as [number, number] | null };
+    // A zoom into an empty range leaves no chart to double-click: the card resets it.
+    host.addEventListener('dblclick', () => {
+      if (entry.chart || !entry.range) return;
+      entry.range = null;
+      requestSeries(m.key);
+    });
+    charts.set(m.key, entry);
   }
   const title = detail ? `Run ${c.runs[0]!.name}` : `Comparing ${c.runs.length} run${c.runs.length === 1 ? '' : 's'}`;
   root.replaceChildren(
