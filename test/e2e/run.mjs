@@ -5,22 +5,10 @@
 // Needs scripts/e2e-setup.sh first (npm test runs it). Prints "N passed, N failed".
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import util from 'node:util';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { ROOT, generateRuns, launchBrowser, startCodeServer } from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const E2E_HOME = process.env.RUNLENS_E2E_HOME ?? path.join(os.homedir(), '.cache', 'runlens-e2e');
-const env = Object.fromEntries(
-  fs.readFileSync(path.join(E2E_HOME, 'env.sh'), 'utf8').split('\n').filter((l) => l.startsWith('export ')).map((l) => {
-    const [k, v] = l.slice(7).split('=');
-    return [k, v.replace(/^"|"$/g, '')];
-  }),
-);
-const { chromium } = createRequire(import.meta.url)(env.RUNLENS_PLAYWRIGHT);
 const WORK = path.join(ROOT, '.e2e');
 const SHOTS = path.join(WORK, 'shots');
 const t0 = Date.now();
@@ -32,15 +20,6 @@ const check = (ok, what) => {
   else failed++;
   log(`${ok ? 'ok' : 'FAIL'} - ${what}`);
 };
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 fs.rmSync(WORK, { recursive: true, force: true });
 for (const d of ['ud/User', 'exts', 'shots', 'logs']) fs.mkdirSync(path.join(WORK, d), { recursive: true });
@@ -64,45 +43,16 @@ fs.writeFileSync(
   }),
 );
 
-/** Starts code-server on a free loopback port; `trust` leaves Workspace Trust on. */
+/** code-server for one of the test workspaces; `trust` leaves Workspace Trust on. */
 async function startServer(name, folder, { trust = false } = {}) {
-  const port = await freePort();
-  const userData = path.join(WORK, name === 'main' ? 'ud' : `ud-${name}`);
-  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-  if (name !== 'main') fs.copyFileSync(path.join(WORK, 'ud', 'User', 'settings.json'), path.join(userData, 'User', 'settings.json'));
-  const logFile = path.join(WORK, 'logs', `code-server-${name}.log`);
-  const server = spawn(
-    env.RUNLENS_CODE_SERVER,
-    ['--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']),
-     '--disable-getting-started-override', '--vscode-option', 'enable-smoke-test-driver',
-     '--user-data-dir', userData, '--extensions-dir', path.join(WORK, 'exts'), folder],
-    { detached: true, stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')],
-      env: { ...process.env, PATH: `${path.dirname(env.RUNLENS_NODE24)}:${process.env.PATH}`, XDG_CONFIG_HOME: path.join(WORK, 'xdg') } },
-  );
-  const stop = () => {
-    try {
-      process.kill(-server.pid, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-  };
-  process.on('exit', stop);
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 240; i++) {
-    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  log(`code-server (${name}) on ${base}`);
-  return { base, port, stop };
+  const server = await startCodeServer({ work: WORK, name, folder, trust });
+  log(`code-server (${name}) on ${server.base}`);
+  return server;
 }
 
 const { base, port, stop } = await startServer('main', wsUi);
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
+const browser = await launchBrowser();
 
 async function extensionHostTests() {
   const page = await browser.newPage();
@@ -345,32 +295,6 @@ async function untrustedTests() {
   } finally {
     await page.close();
     server.stop();
-  }
-}
-
-/** Ten thousand runs as plain files: what months of sweeps leave behind. */
-function generateRuns(folder, count) {
-  const runs = path.join(folder, '.runlens', 'runs');
-  fs.mkdirSync(runs, { recursive: true });
-  const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  for (let i = 0; i < count; i++) {
-    const t = Date.UTC(2026, 8, 1) + i * 60_000;
-    let id = '';
-    for (let k = 0, x = t; k < 10; k++, x = Math.floor(x / 32)) id = alphabet[x % 32] + id;
-    for (let k = 0; k < 16; k++) id += alphabet[Math.floor(random() * 32)];
-    const acc = Math.round(random() * 10000) / 10000;
-    const record = {
-      version: 1, id, name: `sweep-${String(i).padStart(5, '0')}`, command: ['python', 'train.py'], cwd: folder, cwdInRepo: null,
-      startedAt: new Date(t).toISOString(), endedAt: new Date(t + 30_000).toISOString(), status: i % 17 === 0 ? 'failed' : 'finished', exitCode: i % 17 === 0 ? 1 : 0,
-      signal: null, pid: 1, host: 'elsewhere', user: 'ml', tags: i % 5 === 0 ? ['sweep'] : [], git: null, gitError: 'generated',
-      params: { lr: [0.1, 0.01, 0.001][i % 3], batch: [16, 32, 64, 128][i % 4], optimizer: ['adam', 'sgd'][i % 2] }, paramSources: {},
-      configFiles: [], env: null, data: [], artifacts: [], seed: null, problems: [],
-      metricsSummary: { lines: 100, lastStep: 99, malformed: 0, malformedSamples: [], metrics: { acc: { last: acc, min: acc / 2, max: acc, count: 100, nan: 0, lastStep: 99 }, loss: { last: 1 - acc, min: 1 - acc, max: 2, count: 100, nan: 0, lastStep: 99 } } },
-    };
-    fs.mkdirSync(path.join(runs, id));
-    fs.writeFileSync(path.join(runs, id, 'run.json'), JSON.stringify(record));
   }
 }
 
