@@ -115,12 +115,16 @@ export class WorkspaceRuns implements vscode.Disposable {
     if (this.index && this.hasRunsFolder()) this.index.save();
   }
 
-  /** Runs for the table: any query and sort, not the view's filter. */
-  async table(where: Expr | null, sort: SortKey[], paramKeys: string[]): Promise<{ runs: IndexedRun[]; params: Map<string, Record<string, string | null>>; keys: { params: string[]; metrics: string[] } }> {
+  /** Runs for the table: any query and sort, not the view's filter. The index is as fresh as the views' last refresh. */
+  async table(where: Expr | null, sort: SortKey[], paramKeys: string[]): Promise<{ runs: IndexedRun[]; params: Map<string, Record<string, string | null>> }> {
+    if (!this.index) await this.refresh();
     const index = await this.openIndex();
-    index.refresh();
     const runs = index.query(where, sort);
-    return { runs, params: index.paramValues(runs.map((r) => r.id), paramKeys), keys: index.keyNames() };
+    return { runs, params: index.paramValues(runs.map((r) => r.id), paramKeys) };
+  }
+
+  async keyNames(): Promise<{ params: string[]; metrics: string[] }> {
+    return (await this.openIndex()).keyNames();
   }
 
   record(id: string): RunRecord {

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { readMetricsFile } from '../../src/core/metrics/metricsFile';
 import { bucketSeries, type Bucket } from '../../src/core/series/bucket';
 import { MetricLineScanner } from '../../src/core/series/scanner';
-import { readSeries, seriesCacheDir } from '../../src/core/series/series';
+import { readSeries, seriesCacheDir, seriesExtent } from '../../src/core/series/series';
 import { makeRecord, rng, pick, writeRecord } from '../helpers/runFactory';
 import { tempDir } from '../helpers/repo';
 
@@ -117,6 +117,21 @@ describe('series', () => {
     assert.deepStrictEqual(all(), [{ x: 5, y: 9 }], 'a shorter file means a new file');
     fs.rmSync(cacheDir, { recursive: true });
     assert.deepStrictEqual(all(), [{ x: 5, y: 9 }], 'a deleted cache is rebuilt');
+  });
+
+  test('the common x extent of several runs comes from the caches and equals the points\' own', () => {
+    const store = tempDir();
+    const random = rng(11);
+    const a = makeRecord(random);
+    const b = makeRecord(random);
+    fs.writeFileSync(path.join(writeRecord(store, a), 'metrics.jsonl'), '{"step":5,"t":100,"loss":1}\n{"loss":2}\n{"step":40,"loss":3}\n');
+    fs.writeFileSync(path.join(writeRecord(store, b), 'metrics.jsonl'), '{"step":-3,"t":250,"loss":1}\n{"t":90,"acc":1}\n{"t":300,"loss":0}\n');
+    assert.deepStrictEqual(seriesExtent(store, [a.id, b.id], 'loss', 'step'), [-3, 40]);
+    assert.deepStrictEqual(seriesExtent(store, [a.id, b.id], 'loss', 'time'), [100, 300]);
+    assert.deepStrictEqual(seriesExtent(store, [a.id, b.id], 'loss', 'relative'), [0, 50], 'each run from its own first time');
+    assert.equal(seriesExtent(store, [a.id, b.id], 'nothing', 'step'), null);
+    const [bucketed] = readSeries(store, [a.id], { metric: 'loss', x: 'step', buckets: 1, range: [-3, 40] });
+    assert.equal(bucketed!.inRange, 3);
   });
 
   test('time axes use wall time; lines without it are left out of them; relative time starts at the first line', () => {

@@ -256,6 +256,11 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     const metric = pending.get(message.requestId);
     pending.delete(message.requestId);
     if (metric) drawSeries(metric, message);
+    if (pending.size === 0) {
+      // For npm run bench: when every chart asked for has been drawn.
+      performance.mark('runlens-compare-painted');
+      document.body.dataset.paintedAt = String(Date.now());
+    }
   } else if (message.type === 'error') {
     if (message.requestId !== null) pending.delete(message.requestId);
     root.prepend(el('p', { class: 'error' }, message.message));

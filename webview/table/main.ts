@@ -70,6 +70,18 @@ function renderHeader(): void {
   );
 }
 
+/** Row elements reused from frame to frame: scrolling changes text, not the DOM's shape. */
+const pool: HTMLElement[] = [];
+
+function rowElement(slot: number): HTMLElement {
+  let row = pool[slot];
+  if (!row || row.childElementCount !== columns.length) {
+    row = el('div', { class: 'row', role: 'row' }, ...columns.map((c) => el('div', { class: `cell ${c.kind}`, role: 'cell' })));
+    pool[slot] = row;
+  }
+  return row;
+}
+
 /** Only the rows in view (and a few around) are in the DOM. */
 function renderWindow(): void {
   const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
@@ -78,10 +90,18 @@ function renderWindow(): void {
   const nodes: HTMLElement[] = [];
   for (let i = first; i < last; i++) {
     const r = rows[i]!;
-    const row = el('div', { class: `row status-${r.status}${selected.has(r.id) ? ' selected' : ''}`, role: 'row', 'data-index': String(i), 'data-id': r.id }, ...r.cells.map((v, c) => el('div', { class: `cell ${columns[c]?.kind ?? ''}`, role: 'cell' }, cellText(v))));
+    const row = rowElement(i - first);
+    row.className = `row status-${r.status}${selected.has(r.id) ? ' selected' : ''}`;
+    row.dataset.index = String(i);
+    row.dataset.id = r.id;
+    const cells = row.children;
+    for (let c = 0; c < r.cells.length; c++) {
+      const text = cellText(r.cells[c]!);
+      if (cells[c]!.textContent !== text) cells[c]!.textContent = text;
+    }
     nodes.push(row);
   }
-  windowEl.replaceChildren(...nodes);
+  if (nodes.length !== windowEl.childElementCount || nodes.some((n, i) => windowEl.children[i] !== n)) windowEl.replaceChildren(...nodes);
 }
 
 function select(index: number, event: MouseEvent): void {
@@ -110,14 +130,8 @@ windowEl.addEventListener('dblclick', (event) => {
   const row = (event.target as HTMLElement).closest<HTMLElement>('.row');
   if (row?.dataset.id) post({ type: 'open', runId: row.dataset.id });
 });
-let frame = 0;
-scroller.addEventListener('scroll', () => {
-  if (frame) return;
-  frame = requestAnimationFrame(() => {
-    frame = 0;
-    renderWindow();
-  });
-});
+// Chromium already delivers one scroll event per frame: render in it, not a frame later.
+scroller.addEventListener('scroll', () => renderWindow());
 whereField.addEventListener('keydown', (event) => {
   if ((event as KeyboardEvent).key === 'Enter') query();
 });
@@ -147,6 +161,7 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
   }
   error.hidden = true;
   const pickerChanged = JSON.stringify(available) !== JSON.stringify(message.available) || JSON.stringify(columns) !== JSON.stringify(message.columns);
+  if (JSON.stringify(columns) !== JSON.stringify(message.columns)) pool.length = 0;
   columns = message.columns;
   rows = message.rows;
   available = message.available;
@@ -159,7 +174,10 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
   renderWindow();
   if (firstPaint) {
     firstPaint = false;
-    requestAnimationFrame(() => performance.mark('runlens-table-first-paint'));
+    requestAnimationFrame(() => {
+      performance.mark('runlens-table-first-paint');
+      document.body.dataset.firstPaintAt = String(Date.now());
+    });
   }
 });
 

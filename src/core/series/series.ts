@@ -31,6 +31,26 @@ export function seriesCacheDir(storeDir: string, runId: string): string {
 }
 
 /**
+ * The x range that covers one metric in all the given runs, from the caches'
+ * indexes (each brought up to date): charts of several runs share bucket
+ * edges when they are bucketed over it.
+ */
+export function seriesExtent(storeDir: string, runIds: string[], metric: string, x: XAxis): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const runId of runIds) {
+    const cache = new RunSeriesCache(path.join(runDir(storeDir, runId), 'metrics.jsonl'), seriesCacheDir(storeDir, runId));
+    cache.update();
+    const extent = cache.extent(metric, x === 'step' ? 'step' : 't');
+    if (!extent) continue;
+    const shift = x === 'relative' ? (cache.t0 ?? 0) : 0;
+    lo = Math.min(lo, extent[0] - shift);
+    hi = Math.max(hi, extent[1] - shift);
+  }
+  return lo <= hi ? [lo, hi] : null;
+}
+
+/**
  * One metric of several runs, bucketed for a chart. Each run's metrics.jsonl
  * is read once into a binary cache, which later calls only extend.
  */

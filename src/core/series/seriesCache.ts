@@ -6,7 +6,7 @@ import { GrowableFloat64 } from './growable';
 import { readWholeLines } from '../wholeLines';
 import { MetricLineScanner } from './scanner';
 
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 const READ_CHUNK = 8 * 1024 * 1024;
 const COLUMNS = ['step', 't', 'y'] as const;
 export type Column = (typeof COLUMNS)[number];
@@ -22,7 +22,8 @@ interface CacheIndex {
   badLines: number;
   /** Bytes after the last newline: a line still being written, or torn by a writer that died. */
   unfinishedBytes: number;
-  metrics: Record<string, { file: string; count: number }>;
+  /** Per metric: its columns' file stem, its point count, and the extent of its steps and times (NaN-free). */
+  metrics: Record<string, { file: string; count: number; steps: [number, number] | null; times: [number, number] | null }>;
 }
 
 /** One metric's points, as parallel columns. */
@@ -34,6 +35,17 @@ export interface SeriesColumns {
 
 function emptyIndex(): CacheIndex {
   return { version: CACHE_VERSION, offset: 0, lastStep: -1, t0: null, badLines: 0, unfinishedBytes: 0, metrics: {} };
+}
+
+/** An extent grown by new values; NaN (a line without a time) is left out. */
+function widen(extent: [number, number] | null, values: Float64Array): [number, number] | null {
+  let [lo, hi] = extent ?? [Infinity, -Infinity];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? [lo, hi] : null;
 }
 
 /** File names derived from metric names, which may hold any character. */
@@ -132,7 +144,9 @@ export class RunSeriesCache {
 
     fs.mkdirSync(this.dir, { recursive: true });
     for (const [metric, columns] of added) {
-      const entry = (index.metrics[metric] ??= { file: fileFor(metric), count: 0 });
+      const entry = (index.metrics[metric] ??= { file: fileFor(metric), count: 0, steps: null, times: null });
+      entry.steps = widen(entry.steps, columns.step.view());
+      entry.times = widen(entry.times, columns.t.view());
       for (const column of COLUMNS) {
         // Written at the position the count implies, not appended: two processes updating
         // the same cache from the same append-only file write the same bytes to the same place.
@@ -148,6 +162,12 @@ export class RunSeriesCache {
       entry.count += columns.y.length;
     }
     writeJsonAtomic(this.indexFile, index);
+  }
+
+  /** The x extent of one metric without reading its points: steps, or wall times. */
+  extent(metric: string, axis: 'step' | 't'): [number, number] | null {
+    const entry = this.index.metrics[metric];
+    return (axis === 'step' ? entry?.steps : entry?.times) ?? null;
   }
 
   /** Points of one metric; null when the run never logged it. Only the columns asked for are read. */

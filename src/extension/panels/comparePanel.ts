@@ -8,7 +8,7 @@ import { execGit, splitNul } from '../../core/git/gitClient';
 import { readSnapshotFile } from '../../core/git/snapshotFiles';
 import type { MetricsSummary, RunRecord } from '../../core/runRecord';
 import { runDir } from '../../core/store';
-import { readSeries } from '../../core/series/series';
+import { readSeries, seriesExtent } from '../../core/series/series';
 import { runFileUri } from '../runFileSystem';
 import type { WorkspaceRuns } from '../workspaceRuns';
 
@@ -184,13 +184,9 @@ export class ComparePanel implements vscode.Disposable {
       case 'requestSeries': {
         const ids = this.records.map((r) => r.id);
         const request = { metric: message.metric, x: message.x, buckets: message.buckets, range: message.range ?? undefined };
-        let result = readSeries(this.ws.storeDir, ids, request);
-        if (!message.range) {
-          // One x range for every run, so all runs share bucket edges and line up on the chart.
-          const ranges = result.map((s) => s.range).filter((r): r is [number, number] => r !== null);
-          const common: [number, number] | undefined = ranges.length ? [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))] : undefined;
-          if (common && result.some((s) => s.kind === 'buckets')) result = readSeries(this.ws.storeDir, ids, { ...request, range: common });
-        }
+        // One x range for every run, so all runs share bucket edges and line up on the chart.
+        const range = message.range ?? seriesExtent(this.ws.storeDir, ids, message.metric, message.x) ?? undefined;
+        const result = readSeries(this.ws.storeDir, ids, { ...request, range });
         this.post({
           type: 'series',
           requestId: message.requestId,

@@ -113,10 +113,10 @@ export class TablePanel implements vscode.Disposable {
     try {
       const where = parseQuery(message.where);
       const sort = message.sort.trim() ? parseSort(message.sort) : [];
-      const first = await this.ws.table(where, sort, []);
-      const columns = message.columns ?? this.defaultColumns(first.runs, first.keys);
+      const keys = await this.ws.keyNames();
+      const columns = message.columns ?? this.defaultColumns(keys);
       const paramKeys = columns.filter((c) => c.kind === 'param').map((c) => c.key);
-      const { runs, params, keys } = paramKeys.length ? await this.ws.table(where, sort, paramKeys) : first;
+      const { runs, params } = await this.ws.table(where, sort, paramKeys);
       const rows: TableRow[] = runs.map((run) => ({
         id: run.id,
         status: run.status,
@@ -129,10 +129,9 @@ export class TablePanel implements vscode.Disposable {
     }
   }
 
-  /** Name, status, when, branch, commit; the first metrics logged; params that are not everywhere the same. */
-  private defaultColumns(runs: IndexedRun[], keys: { params: string[]; metrics: string[] }): TableColumn[] {
-    const metrics = [...new Set(runs.flatMap((r) => r.metrics.map((m) => m.key)))].slice(0, 4);
-    return [...ATTRIBUTE_COLUMNS, ...metrics.map((key) => ({ kind: 'metric' as const, key })), ...keys.params.slice(0, 3).map((key) => ({ kind: 'param' as const, key }))];
+  /** Name, status, when, branch, commit; then the first metrics and params by name. */
+  private defaultColumns(keys: { params: string[]; metrics: string[] }): TableColumn[] {
+    return [...ATTRIBUTE_COLUMNS, ...keys.metrics.slice(0, 4).map((key) => ({ kind: 'metric' as const, key })), ...keys.params.slice(0, 3).map((key) => ({ kind: 'param' as const, key }))];
   }
 
   dispose(): void {
