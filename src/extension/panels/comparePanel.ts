@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
@@ -11,6 +10,7 @@ import { runDir } from '../../core/store';
 import { readSeries, seriesExtent } from '../../core/series/series';
 import { runFileUri } from '../runFileSystem';
 import type { WorkspaceRuns } from '../workspaceRuns';
+import { panelOptions, panelPage } from './webviewPage';
 
 export const COMPARE_VIEW_TYPE = 'runlens.compare';
 
@@ -25,18 +25,14 @@ export class ComparePanel implements vscode.Disposable {
   private records: RunRecord[] = [];
 
   static show(extensionUri: vscode.Uri, ws: WorkspaceRuns, runIds: string[]): ComparePanel {
-    const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'Compare Runs', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, ComparePanel.webviewOptions(extensionUri));
+    const panel = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'Compare Runs', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, panelOptions(extensionUri));
     return new ComparePanel(panel, extensionUri, ws, runIds);
   }
 
   /** A panel VS Code restored after a reload, with the runs it showed. */
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, ws: WorkspaceRuns, state: CompareState | undefined): ComparePanel {
-    panel.webview.options = ComparePanel.webviewOptions(extensionUri);
+    panel.webview.options = panelOptions(extensionUri);
     return new ComparePanel(panel, extensionUri, ws, state?.runIds ?? []);
-  }
-
-  private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
   }
 
   static panels(): ComparePanel[] {
@@ -146,32 +142,9 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString();
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('dist', 'webview', 'uPlot.min.css')}">
-<link rel="stylesheet" href="${asset('media', 'compare.css')}">
-<title>Compare Runs</title>
-</head>
-<body>
-<main id="root"><p>Loading…</p></main>
-<script nonce="${nonce}" src="${asset('dist', 'webview', 'compare.js')}"></script>
-</body>
-</html>`;
+    return panelPage(this.panel.webview, this.extensionUri, { title: 'Compare Runs', script: 'dist/webview/compare.js', styles: ['dist/webview/uPlot.min.css', 'media/compare.css'] });
   }
+
 
   private async onMessage(message: WebviewMessage): Promise<void> {
     switch (message.type) {

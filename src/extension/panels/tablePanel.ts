@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { TableColumn, TableHostMessage, TableRow, TableWebviewMessage } from '../../../webview/table/protocol';
 import { QuerySyntaxError } from '../../core/query/ast';
 import { parseQuery, parseSort } from '../../core/query/parse';
 import type { IndexedRun } from '../../core/index/runIndex';
 import type { WorkspaceRuns } from '../workspaceRuns';
+import { panelOptions, panelPage } from './webviewPage';
 import { ComparePanel } from './comparePanel';
 
 export const TABLE_VIEW_TYPE = 'runlens.table';
@@ -43,17 +43,13 @@ export class TablePanel implements vscode.Disposable {
       TablePanel.current.panel.reveal();
       return TablePanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(TABLE_VIEW_TYPE, 'Runs Table', vscode.ViewColumn.Beside, TablePanel.options(extensionUri));
+    const panel = vscode.window.createWebviewPanel(TABLE_VIEW_TYPE, 'Runs Table', vscode.ViewColumn.Beside, panelOptions(extensionUri));
     return new TablePanel(panel, extensionUri, ws);
   }
 
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, ws: WorkspaceRuns): TablePanel {
-    panel.webview.options = TablePanel.options(extensionUri);
+    panel.webview.options = panelOptions(extensionUri);
     return new TablePanel(panel, extensionUri, ws);
-  }
-
-  private static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')] };
   }
 
   private constructor(
@@ -79,25 +75,9 @@ export class TablePanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const asset = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...p)).toString();
-    const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${asset('media', 'table.css')}">
-<title>Runs Table</title>
-</head>
-<body>
-<main id="root"><p>Loading…</p></main>
-<script nonce="${nonce}" src="${asset('dist', 'webview', 'table.js')}"></script>
-</body>
-</html>`;
+    return panelPage(this.panel.webview, this.extensionUri, { title: 'Runs Table', script: 'dist/webview/table.js', styles: ['media/table.css'] });
   }
+
 
   private async onMessage(message: TableWebviewMessage): Promise<void> {
     if (message.type === 'ready') return;
