@@ -35,6 +35,8 @@ function copyWasm(outdir) {
 }
 
 async function main() {
+  // A package must not carry a development build's leftovers (source maps, old bundles).
+  if (production) fs.rmSync('dist', { recursive: true, force: true });
   const builds = [
     esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' }),
     esbuild.build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] }),
