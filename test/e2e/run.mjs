@@ -151,6 +151,14 @@ async function comparePanelTests(page, shot) {
   await lightFrame.evaluate(() => document.querySelector('#charts')?.scrollIntoView());
   await page.waitForTimeout(500);
   await shot('08-compare-charts-light.png');
+
+  // A window reload: the panel comes back from its saved state through the serializer.
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+  await page.locator('.tabs-container .tab', { hasText: 'Compare:' }).first().click({ timeout: 60_000 });
+  const restored = await compareFrame(page);
+  const restoredNames = await restored.evaluate(() => [...document.querySelectorAll('table.runs .name')].map((n) => n.textContent));
+  check(JSON.stringify(restoredNames) === JSON.stringify(header), `after a window reload the Compare panel is restored with its runs (${JSON.stringify(restoredNames)})`);
 }
 
 /** A run still running, shown in its own panel: its metrics move on screen while it trains. */
