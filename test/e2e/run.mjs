@@ -120,6 +120,11 @@ async function comparePanelTests(page, shot) {
   await frame.locator('vscode-checkbox').first().click();
   const all = await frame.evaluate(() => Object.fromEntries([...document.querySelectorAll('table.params tr[data-key]')].map((r) => [r.getAttribute('data-key'), r.classList.contains('differs')])));
   check(all.max_loss === false && all.lr === true, 'with "only what differs" off, same keys appear unmarked');
+  // A param from a config file opens that file as it was in the run, at the line that sets it.
+  await frame.locator('tr[data-key="max_loss"] td.link').first().click();
+  await page.locator('.tabs-container .tab', { hasText: 'config.json' }).first().waitFor({ timeout: 30_000 });
+  const atLine = await page.locator('.statusbar', { hasText: 'Ln 3,' }).first().waitFor({ timeout: 15_000 }).then(() => true, () => false);
+  check(atLine, 'a config param opens config.json at the line that sets it (Ln 3)');
   await frame.waitForFunction(() => document.querySelectorAll('.chart canvas').length >= 3, null, { timeout: 30_000 });
   await page.waitForTimeout(1000);
   const drawn = await drawnCharts(frame);
