@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { Model, ModelVersion } from '../core/registry/events';
+import { foldEvents, type Model, type ModelVersion } from '../core/registry/events';
 import { formatAge, formatNumber } from './format';
 import type { WorkspaceRuns } from './workspaceRuns';
 
@@ -21,9 +21,9 @@ export class ModelsTree implements vscode.TreeDataProvider<ModelsNode> {
 
   getChildren(node?: ModelsNode): ModelsNode[] {
     if (!node) {
-      const { problems } = this.workspace.registry.read();
+      const { events, problems } = this.workspace.registry.read();
       for (const p of problems) console.warn(`RunLens: ${p}`);
-      return [...this.workspace.registry.models().values()].map((model) => ({ kind: 'model', model }));
+      return [...foldEvents(events).values()].map((model) => ({ kind: 'model', model }));
     }
     if (node.kind === 'model') return [...node.model.versions].reverse().map((version) => ({ kind: 'version', model: node.model.name, version }));
     if (node.kind === 'version') {

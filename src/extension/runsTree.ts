@@ -175,6 +175,15 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     }
   }
 
+  /**
+   * The tooltip reads run.json for the params, so it is built on hover, not
+   * for every row: with 10,000 runs each redraw would read 10,000 files.
+   */
+  resolveTreeItem(item: vscode.TreeItem, node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'run') item.tooltip = this.tooltip(node.run);
+    return item;
+  }
+
   private runItem(run: IndexedRun): vscode.TreeItem {
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = run.id;
@@ -182,7 +191,6 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     item.description = [metric ? `${metric.key} ${formatNumber(metric.value)}` : '', formatAge(run.startedAt)].filter(Boolean).join(' · ');
     item.iconPath = STATUS_ICON[run.status] ?? new vscode.ThemeIcon('circle-outline');
     item.contextValue = `runlens.run.${run.snapshot ? 'git' : 'nogit'}.${run.status}`;
-    item.tooltip = this.tooltip(run);
     item.accessibilityInformation = { label: `${run.name}, ${run.status}${metric ? `, ${metric.key} ${formatNumber(metric.value)}` : ''}` };
     return item;
   }

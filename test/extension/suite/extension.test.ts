@@ -48,7 +48,9 @@ suite('RunLens in a real VS Code', () => {
     assert.match(String(items[1]!.description), /^loss 0\.29\d* · /);
     assert.equal((items[0]!.iconPath as vscode.ThemeIcon).id, 'error');
     assert.equal((items[3]!.iconPath as vscode.ThemeIcon).id, 'pass');
-    const tooltip = (items[1]!.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' ');
+    assert.equal(items[1]!.tooltip, undefined, 'the tooltip is built on hover, not for every row');
+    const resolved = await api.runsTree.resolveTreeItem(items[1]!, runs[1]!);
+    const tooltip = (resolved.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' ');
     assert.match(tooltip, /with uncommitted changes on main/);
     assert.match(tooltip, /\| lr \| 0\.05 \|/);
     const sections = api.runsTree.getChildren(runs[1]) as RunsNode[];
