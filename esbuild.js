@@ -40,6 +40,8 @@ async function main() {
   const builds = [
     esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' }),
     esbuild.build({ ...common, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: ['vscode'] }),
+    // Loaded by SeriesPool from beside the bundle that uses it, like the wasm.
+    esbuild.build({ ...common, entryPoints: { seriesWorker: 'src/core/series/seriesWorker.ts' }, outdir: 'dist' }),
     // The panels' browser code: one script per panel, no inline code, loaded under a nonce.
     esbuild.build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { compare: 'webview/compare/main.ts', table: 'webview/table/main.ts' }, outdir: 'dist/webview' }),
   ];
@@ -53,6 +55,7 @@ async function main() {
       esbuild.build({ ...common, entryPoints: [...testEntries('test/extension'), 'test/extension/index.ts'], outbase: 'test', outdir: 'out/test', external: ['vscode', 'mocha'] }),
     );
     copyWasm('out/test/unit');
+    builds.push(esbuild.build({ ...common, entryPoints: { seriesWorker: 'src/core/series/seriesWorker.ts' }, outdir: 'out/test/unit' }));
   }
   if (flags.has('--bench')) {
     builds.push(esbuild.build({ ...common, entryPoints: { bench: 'bench/bench.ts' }, outdir: 'out/bench' }));

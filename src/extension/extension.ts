@@ -52,6 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
   const command = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown);
   context.subscriptions.push(
     ws,
+    { dispose: () => ComparePanel.disposeAll() },
     status,
     runsView,
     modelsView,

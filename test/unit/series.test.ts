@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import { readMetricsFile } from '../../src/core/metrics/metricsFile';
 import { bucketSeries, type Bucket } from '../../src/core/series/bucket';
 import { MetricLineScanner } from '../../src/core/series/scanner';
-import { readSeries, seriesCacheDir, seriesExtent } from '../../src/core/series/series';
+import { readSeries, readSeriesColumns, seriesCacheDir, seriesExtent } from '../../src/core/series/series';
+import { SeriesPool } from '../../src/core/series/seriesPool';
 import { makeRecord, rng, pick, writeRecord } from '../helpers/runFactory';
 import { tempDir } from '../helpers/repo';
 
@@ -147,5 +148,57 @@ describe('series', () => {
     assert.equal(zoomed!.inRange, 2);
     assert.equal(zoomed!.kind, 'buckets');
     assert.deepStrictEqual(zoomed!.kind === 'buckets' && [zoomed!.buckets[0]!.min, zoomed!.buckets[0]!.max, zoomed!.buckets[0]!.last], [2, Infinity, Infinity]);
+  });
+});
+
+describe('series on worker threads', () => {
+  const workerFile = path.join(__dirname, 'seriesWorker.js');
+
+  test('the pool answers what readSeriesColumns answers, for any number of runs split across workers, in run order', async () => {
+    const store = tempDir();
+    const random = rng(21);
+    const ids: string[] = [];
+    for (let r = 0; r < 7; r++) {
+      const record = makeRecord(random);
+      const lines = Array.from({ length: 200 + r * 50 }, (_, s) => `{"step":${s},"t":${1000 + s},"loss":${s % 17 === 0 ? '"NaN"' : random()}}`);
+      fs.writeFileSync(path.join(writeRecord(store, record), 'metrics.jsonl'), lines.join('\n') + '\n');
+      ids.push(record.id);
+    }
+    const pool = new SeriesPool(workerFile, 3);
+    try {
+      for (const request of [
+        { metric: 'loss', x: 'step' as const, buckets: 40 },
+        { metric: 'loss', x: 'relative' as const, buckets: 1000 },
+        { metric: 'loss', x: 'step' as const, buckets: 10, range: [50, 120] as [number, number] },
+        { metric: 'absent', x: 'step' as const, buckets: 10 },
+      ]) {
+        const range = request.range ?? (await pool.extent(store, ids, request.metric, request.x)) ?? undefined;
+        assert.deepStrictEqual(range, request.range ?? seriesExtent(store, ids, request.metric, request.x) ?? undefined);
+        const viaPool = await pool.series(store, ids, { ...request, range });
+        assert.deepStrictEqual(viaPool, readSeriesColumns(store, ids, { ...request, range }));
+        assert.deepStrictEqual(viaPool.map((s) => s.runId), ids);
+      }
+      assert.deepStrictEqual(await pool.series(store, [], { metric: 'loss', x: 'step', buckets: 10 }), []);
+    } finally {
+      pool.dispose();
+    }
+  });
+
+  test('a cache the worker cannot read fails that request with its reason, and the pool keeps working', async () => {
+    const store = tempDir();
+    const record = makeRecord(rng(22));
+    fs.writeFileSync(path.join(writeRecord(store, record), 'metrics.jsonl'), '{"step":0,"loss":1}\n{"step":1,"loss":2}\n');
+    const pool = new SeriesPool(workerFile, 2);
+    try {
+      assert.equal((await pool.series(store, [record.id], { metric: 'loss', x: 'step', buckets: 10 }))[0]!.inRange, 2);
+      const cacheDir = seriesCacheDir(store, record.id);
+      const yFile = fs.readdirSync(cacheDir).find((f) => f.endsWith('.y'))!;
+      fs.truncateSync(path.join(cacheDir, yFile), 8);
+      await assert.rejects(pool.series(store, [record.id], { metric: 'loss', x: 'step', buckets: 10 }), /shorter than its index says/);
+      fs.rmSync(cacheDir, { recursive: true });
+      assert.equal((await pool.series(store, [record.id], { metric: 'loss', x: 'step', buckets: 10 }))[0]!.inRange, 2, 'a rebuilt cache reads again');
+    } finally {
+      pool.dispose();
+    }
   });
 });

@@ -23,22 +23,27 @@ export interface ChartOptions {
 }
 
 /** Turns buckets into points that keep each bucket's min and max, so spikes survive the reduction. */
-function pointsOf(s: ChartSeries): { x: number; y: number }[] {
-  if (s.points) return s.points;
-  const out: { x: number; y: number }[] = [];
-  const buckets = s.buckets ?? [];
-  for (let i = 0; i < buckets.length; i++) {
-    const b = buckets[i]!;
-    const next = buckets[i + 1]?.x ?? b.x;
-    const width = Math.max(0, next - b.x);
-    if (Number.isNaN(b.min)) out.push({ x: b.x, y: b.last });
-    else {
-      out.push({ x: b.x, y: b.min });
-      out.push({ x: b.x + width / 3, y: b.max });
-      out.push({ x: b.x + (2 * width) / 3, y: b.last });
+function pointsOf(s: ChartSeries): { x: Float64Array; y: Float64Array } {
+  if (s.kind === 'points') return { x: s.x, y: s.y };
+  const x = new Float64Array(s.bucket.length * 3);
+  const y = new Float64Array(s.bucket.length * 3);
+  let n = 0;
+  for (let i = 0; i < s.bucket.length; i++) {
+    const x0 = s.from + s.bucket[i]! * s.width;
+    if (Number.isNaN(s.min[i]!)) {
+      x[n] = x0;
+      y[n++] = s.last[i]!;
+    } else {
+      // Fixed offsets in the bucket, not each point's own x: runs bucketed over one range then share x values.
+      x[n] = x0;
+      y[n++] = s.min[i]!;
+      x[n] = x0 + s.width / 3;
+      y[n++] = s.max[i]!;
+      x[n] = x0 + (2 * s.width) / 3;
+      y[n++] = s.last[i]!;
     }
   }
-  return out;
+  return { x: x.subarray(0, n), y: y.subarray(0, n) };
 }
 
 function smooth(values: (number | null)[], weight: number): (number | null)[] {
@@ -56,25 +61,41 @@ export interface Unplotted {
   infinite: number;
 }
 
+/** The sorted union of every run's x values. */
+function unionOfX(perRun: { x: Float64Array }[]): Float64Array {
+  const all = new Float64Array(perRun.reduce((n, p) => n + p.x.length, 0));
+  let offset = 0;
+  for (const p of perRun) {
+    all.set(p.x, offset);
+    offset += p.x.length;
+  }
+  all.sort();
+  let n = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[n - 1]) all[n++] = all[i]!;
+  return all.subarray(0, n);
+}
+
 /** uPlot data aligned on the union of all runs' x values; NaN and ±Infinity are counted, not drawn. */
 export function alignSeries(series: ChartSeries[], options: ChartOptions): { data: uPlot.AlignedData; unplotted: Unplotted[] } {
   const perRun = series.map(pointsOf);
-  const xs = [...new Set(perRun.flatMap((pts) => pts.map((p) => p.x)))].sort((a, b) => a - b);
-  const index = new Map(xs.map((x, i) => [x, i]));
+  const xs = unionOfX(perRun);
+  const index = new Map<number, number>();
+  for (let i = 0; i < xs.length; i++) index.set(xs[i]!, i);
   const unplotted: Unplotted[] = [];
   const ys = perRun.map((pts) => {
-    const column: (number | null)[] = new Array(xs.length).fill(null);
+    const column: (number | null)[] = new Array<number | null>(xs.length).fill(null);
     const count = { nan: 0, infinite: 0 };
-    for (const p of pts) {
-      if (Number.isNaN(p.y)) count.nan++;
-      else if (!Number.isFinite(p.y)) count.infinite++;
-      else if (options.log && p.y <= 0) continue;
-      else column[index.get(p.x)!] = p.y;
+    for (let i = 0; i < pts.x.length; i++) {
+      const y = pts.y[i]!;
+      if (Number.isNaN(y)) count.nan++;
+      else if (!Number.isFinite(y)) count.infinite++;
+      else if (options.log && y <= 0) continue;
+      else column[index.get(pts.x[i]!)!] = y;
     }
     unplotted.push(count);
     return smooth(column, options.ema);
   });
-  return { data: [xs, ...ys] as uPlot.AlignedData, unplotted };
+  return { data: [Array.from(xs), ...ys] as uPlot.AlignedData, unplotted };
 }
 
 export function makeChart(
@@ -88,6 +109,8 @@ export function makeChart(
   const fg = themeVar('--vscode-foreground', '#ccc');
   const grid = themeVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
   const width = Math.max(240, host.clientWidth || 600);
+  // Past a few runs, hairlines: a software-rendered canvas (no GPU) strokes them several times faster than wider lines.
+  const lineWidth = runNames.length > 8 ? 1 : 1.5;
   const opts: uPlot.Options = {
     title: metric,
     width,
@@ -99,7 +122,7 @@ export function makeChart(
     ],
     legend: { show: runNames.length <= 12 },
     cursor: { drag: { x: true, y: false, setScale: false } },
-    series: [{ label: options.x }, ...runNames.map((name, i) => ({ label: name, stroke: seriesColor(i), width: 1.5, spanGaps: true, points: { show: false } }))],
+    series: [{ label: options.x }, ...runNames.map((name, i) => ({ label: name, stroke: seriesColor(i), width: lineWidth, spanGaps: true, points: { show: false } }))],
     hooks: {
       setSelect: [
         (u: uPlot) => {

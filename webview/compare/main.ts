@@ -148,7 +148,8 @@ function requestSeries(metric: string): void {
   if (!entry) return;
   const requestId = nextRequest++;
   pending.set(requestId, metric);
-  const buckets = Math.max(100, Math.floor(entry.host.clientWidth || 600));
+  // A bucket draws three points (min, max, last): one per two pixel columns keeps about 1.5 points per column (DESIGN.md section 4).
+  const buckets = Math.max(100, Math.floor((entry.host.clientWidth || 600) / 2));
   post({ type: 'requestSeries', requestId, metric, x: chartOptions.x, buckets, range: entry.range });
 }
 
@@ -230,7 +231,7 @@ function drawSeries(metric: string, message: Extract<HostMessage, { type: 'serie
   entry.chart?.destroy();
   entry.chart = null;
   entry.host.replaceChildren();
-  if (message.series.every((s) => !s.points?.length && !s.buckets?.length)) {
+  if (message.series.every((s) => (s.kind === 'points' ? s.x.length : s.bucket.length) === 0)) {
     entry.host.append(el('p', { class: 'absent' }, `${metric}: no points in these runs' metrics files (only a summary)${entry.range ? ' in this range; double-click to reset' : ''}.`));
     entry.note.textContent = '';
     return;

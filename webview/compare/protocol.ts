@@ -14,19 +14,24 @@ export interface CodeRow {
   status: string[];
 }
 
-export interface ChartBucket {
-  x: number;
-  min: number;
-  max: number;
-  last: number;
-}
-
-export interface ChartSeries {
-  runId: string;
-  /** Exact points when few, otherwise buckets that keep min, max and last. */
-  points: { x: number; y: number }[] | null;
-  buckets: ChartBucket[] | null;
-}
+/**
+ * One run's series for a chart, as typed arrays: a webview message carries
+ * them as bytes, where arrays of objects would be cloned field by field.
+ * Exact points when few, otherwise buckets that keep min, max and last.
+ */
+export type ChartSeries =
+  | { runId: string; kind: 'points'; x: Float64Array; y: Float64Array }
+  | {
+      runId: string;
+      kind: 'buckets';
+      /** Bucket k covers [from + bucket[k] × width, + width): every run is bucketed over one range, so x values line up. */
+      from: number;
+      width: number;
+      bucket: Uint32Array;
+      min: Float64Array;
+      max: Float64Array;
+      last: Float64Array;
+    };
 
 /** What a panel of one run adds: everything about it, not only what differs. */
 export interface RunDetail {

@@ -24,6 +24,30 @@ export interface Bucket {
   nan: number;
 }
 
+/**
+ * The same result as parallel typed arrays, one entry per non-empty bucket
+ * (or per point): what crosses to a chart, because a webview message carries
+ * typed arrays as bytes, where an array of objects is cloned field by field.
+ */
+export type BucketedColumns =
+  | { kind: 'points'; xs: Float64Array; ys: Float64Array; range: [number, number] | null; inRange: number }
+  | {
+      kind: 'buckets';
+      /** Each bucket's number among all `buckets` over the range: bucket k starts at range[0] + k × width. */
+      bucket: Uint32Array;
+      width: number;
+      x0: Float64Array;
+      x1: Float64Array;
+      min: Float64Array;
+      max: Float64Array;
+      last: Float64Array;
+      lastX: Float64Array;
+      count: Uint32Array;
+      nan: Uint32Array;
+      range: [number, number];
+      inRange: number;
+    };
+
 export type Bucketed =
   | { kind: 'points'; points: SeriesPoint[]; range: [number, number] | null; inRange: number }
   | { kind: 'buckets'; buckets: Bucket[]; range: [number, number]; inRange: number };
@@ -31,9 +55,10 @@ export type Bucketed =
 /**
  * The points of one series with x in `range` (all of them without a range):
  * exact when there are at most `buckets` of them, else `buckets` equal-width
- * buckets over the range. Points whose x is NaN (no wall time) are left out.
+ * buckets over the range, empty ones left out. Points whose x is NaN (no wall
+ * time) are left out.
  */
-export function bucketSeries(x: Float64Array, y: Float64Array, buckets: number, range?: [number, number]): Bucketed {
+export function bucketColumns(x: Float64Array, y: Float64Array, buckets: number, range?: [number, number]): BucketedColumns {
   const n = x.length;
   let lo = range ? range[0] : Infinity;
   let hi = range ? range[1] : -Infinity;
@@ -52,14 +77,18 @@ export function bucketSeries(x: Float64Array, y: Float64Array, buckets: number, 
       if (xi >= lo && xi <= hi) inRange++;
     }
   }
-  if (inRange === 0) return { kind: 'points', points: [], range: range ?? null, inRange: 0 };
+  if (inRange === 0) return { kind: 'points', xs: new Float64Array(0), ys: new Float64Array(0), range: range ?? null, inRange: 0 };
   if (inRange <= buckets) {
-    const points: SeriesPoint[] = [];
-    for (let i = 0; i < n; i++) {
+    const px = new Float64Array(inRange);
+    const py = new Float64Array(inRange);
+    for (let i = 0, k = 0; i < n; i++) {
       const xi = x[i]!;
-      if (xi >= lo && xi <= hi) points.push({ x: xi, y: y[i]! });
+      if (xi >= lo && xi <= hi) {
+        px[k] = xi;
+        py[k++] = y[i]!;
+      }
     }
-    return { kind: 'points', points, range: [lo, hi], inRange };
+    return { kind: 'points', xs: px, ys: py, range: [lo, hi], inRange };
   }
   const width = (hi - lo) / buckets;
   const min = new Float64Array(buckets).fill(NaN);
@@ -85,10 +114,49 @@ export function bucketSeries(x: Float64Array, y: Float64Array, buckets: number, 
     if (!(yi >= min[b]!)) min[b] = yi;
     if (!(yi <= max[b]!)) max[b] = yi;
   }
-  const out: Bucket[] = [];
-  for (let b = 0; b < buckets; b++) {
+  let used = 0;
+  for (let b = 0; b < buckets; b++) if (count[b] !== 0) used++;
+  const out = {
+    bucket: new Uint32Array(used),
+    x0: new Float64Array(used),
+    x1: new Float64Array(used),
+    min: new Float64Array(used),
+    max: new Float64Array(used),
+    last: new Float64Array(used),
+    lastX: new Float64Array(used),
+    count: new Uint32Array(used),
+    nan: new Uint32Array(used),
+  };
+  for (let b = 0, k = 0; b < buckets; b++) {
     if (count[b] === 0) continue;
-    out.push({ x0: lo + b * width, x1: b === buckets - 1 ? hi : lo + (b + 1) * width, min: min[b]!, max: max[b]!, last: last[b]!, lastX: lastX[b]!, count: count[b]!, nan: nan[b]! });
+    out.bucket[k] = b;
+    out.x0[k] = lo + b * width;
+    out.x1[k] = b === buckets - 1 ? hi : lo + (b + 1) * width;
+    out.min[k] = min[b]!;
+    out.max[k] = max[b]!;
+    out.last[k] = last[b]!;
+    out.lastX[k] = lastX[b]!;
+    out.count[k] = count[b]!;
+    out.nan[k] = nan[b]!;
+    k++;
   }
-  return { kind: 'buckets', buckets: out, range: [lo, hi], inRange };
+  return { kind: 'buckets', ...out, width, range: [lo, hi], inRange };
+}
+
+/** bucketColumns as objects, for JSON output and for readers who want one record per bucket. */
+export function bucketSeries(x: Float64Array, y: Float64Array, buckets: number, range?: [number, number]): Bucketed {
+  return asObjects(bucketColumns(x, y, buckets, range));
+}
+
+export function asObjects(columns: BucketedColumns): Bucketed {
+  if (columns.kind === 'points') {
+    const points: SeriesPoint[] = [];
+    for (let i = 0; i < columns.xs.length; i++) points.push({ x: columns.xs[i]!, y: columns.ys[i]! });
+    return { kind: 'points', points, range: columns.range, inRange: columns.inRange };
+  }
+  const buckets: Bucket[] = [];
+  for (let k = 0; k < columns.x0.length; k++) {
+    buckets.push({ x0: columns.x0[k]!, x1: columns.x1[k]!, min: columns.min[k]!, max: columns.max[k]!, last: columns.last[k]!, lastX: columns.lastX[k]!, count: columns.count[k]!, nan: columns.nan[k]! });
+  }
+  return { kind: 'buckets', buckets, range: columns.range, inRange: columns.inRange };
 }

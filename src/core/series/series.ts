@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { runDir } from '../store';
-import { bucketSeries, type Bucketed } from './bucket';
+import { asObjects, bucketColumns, type Bucketed, type BucketedColumns } from './bucket';
 import { RunSeriesCache } from './seriesCache';
 
 export type XAxis = 'step' | 'time' | 'relative';
@@ -14,7 +14,7 @@ export interface SeriesRequest {
   range?: [number, number];
 }
 
-export type RunSeries = Bucketed & {
+interface SeriesOrigin {
   runId: string;
   metric: string;
   x: XAxis;
@@ -24,7 +24,11 @@ export type RunSeries = Bucketed & {
   badLines: number;
   /** Bytes of an unfinished last line, skipped: still being written, or torn when the run has ended. */
   unfinishedBytes: number;
-};
+}
+
+export type RunSeries = Bucketed & SeriesOrigin;
+/** The same as typed arrays: what a chart is sent. */
+export type RunSeriesColumns = BucketedColumns & SeriesOrigin;
 
 export function seriesCacheDir(storeDir: string, runId: string): string {
   return path.join(storeDir, 'cache', 'series', runId);
@@ -54,19 +58,27 @@ export function seriesExtent(storeDir: string, runIds: string[], metric: string,
  * One metric of several runs, bucketed for a chart. Each run's metrics.jsonl
  * is read once into a binary cache, which later calls only extend.
  */
-export function readSeries(storeDir: string, runIds: string[], request: SeriesRequest): RunSeries[] {
+export function readSeriesColumns(storeDir: string, runIds: string[], request: SeriesRequest): RunSeriesColumns[] {
   return runIds.map((runId) => {
     const cache = new RunSeriesCache(path.join(runDir(storeDir, runId), 'metrics.jsonl'), seriesCacheDir(storeDir, runId));
     cache.update();
     const columns = cache.read(request.metric, [request.x === 'step' ? 'step' : 't', 'y']);
     const base = { runId, metric: request.metric, x: request.x, badLines: cache.badLines, unfinishedBytes: cache.unfinishedBytes };
-    if (!columns) return { ...base, kind: 'points', points: [], range: null, inRange: 0, total: 0 };
+    if (!columns) return { ...base, kind: 'points', xs: new Float64Array(0), ys: new Float64Array(0), range: null, inRange: 0, total: 0 };
     let x = request.x === 'step' ? columns.step! : columns.t!;
     if (request.x === 'relative') {
       const t0 = cache.t0 ?? 0;
       x = x.map((t) => t - t0);
     }
     const y = columns.y!;
-    return { ...base, ...bucketSeries(x, y, request.buckets, request.range), total: y.length };
+    return { ...base, ...bucketColumns(x, y, request.buckets, request.range), total: y.length };
+  });
+}
+
+/** readSeriesColumns with one object per point or bucket, for JSON output. */
+export function readSeries(storeDir: string, runIds: string[], request: SeriesRequest): RunSeries[] {
+  return readSeriesColumns(storeDir, runIds, request).map((s) => {
+    const { runId, metric, x, total, badLines, unfinishedBytes } = s;
+    return { ...asObjects(s), runId, metric, x, total, badLines, unfinishedBytes };
   });
 }

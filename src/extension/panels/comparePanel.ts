@@ -7,7 +7,7 @@ import { execGit, splitNul } from '../../core/git/gitClient';
 import { readSnapshotFile } from '../../core/git/snapshotFiles';
 import type { MetricsSummary, RunRecord } from '../../core/runRecord';
 import { runDir } from '../../core/store';
-import { readSeries, seriesExtent } from '../../core/series/series';
+import { SeriesPool } from '../../core/series/seriesPool';
 import { runFileUri } from '../runFileSystem';
 import type { WorkspaceRuns } from '../workspaceRuns';
 import { panelOptions, panelPage } from './webviewPage';
@@ -21,6 +21,19 @@ export const COMPARE_VIEW_TYPE = 'runlens.compare';
  */
 export class ComparePanel implements vscode.Disposable {
   private static readonly open = new Set<ComparePanel>();
+  /** Series are read on worker threads shared by all panels; they stop after a while without work. */
+  private static pool: SeriesPool | undefined;
+
+  private static seriesPool(extensionUri: vscode.Uri): SeriesPool {
+    return (ComparePanel.pool ??= new SeriesPool(vscode.Uri.joinPath(extensionUri, 'dist', 'seriesWorker.js').fsPath));
+  }
+
+  /** For deactivation: stops the workers. */
+  static disposeAll(): void {
+    for (const panel of [...ComparePanel.open]) panel.dispose();
+    ComparePanel.pool?.dispose();
+    ComparePanel.pool = undefined;
+  }
   private readonly disposables: vscode.Disposable[] = [];
   private records: RunRecord[] = [];
 
@@ -51,6 +64,8 @@ export class ComparePanel implements vscode.Disposable {
       this.records.length === 1 ? `Run: ${this.records[0]!.name}` : this.records.length <= 3 ? `Compare: ${this.records.map((r) => r.name).join(', ')}` : `Compare ${this.records.length} runs`;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'runlens.svg');
     panel.webview.html = this.html();
+    // The workers start while the page loads; its first request then finds them ready.
+    ComparePanel.seriesPool(extensionUri).warm();
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m).catch((err: Error) => this.post({ type: 'error', requestId: null, message: err.message }))),
       panel.onDidDispose(() => this.dispose()),
@@ -157,19 +172,20 @@ export class ComparePanel implements vscode.Disposable {
       case 'requestSeries': {
         const ids = this.records.map((r) => r.id);
         const request = { metric: message.metric, x: message.x, buckets: message.buckets, range: message.range ?? undefined };
+        const pool = ComparePanel.seriesPool(this.extensionUri);
         // One x range for every run, so all runs share bucket edges and line up on the chart.
-        const range = message.range ?? seriesExtent(this.ws.storeDir, ids, message.metric, message.x) ?? undefined;
-        const result = readSeries(this.ws.storeDir, ids, { ...request, range });
+        const range = message.range ?? (await pool.extent(this.ws.storeDir, ids, message.metric, message.x)) ?? undefined;
+        const result = await pool.series(this.ws.storeDir, ids, { ...request, range });
         this.post({
           type: 'series',
           requestId: message.requestId,
           metric: message.metric,
           x: message.x,
-          series: result.map((s) => ({
-            runId: s.runId,
-            points: s.kind === 'points' ? s.points : null,
-            buckets: s.kind === 'buckets' ? s.buckets.map((b) => ({ x: b.x0, min: b.min, max: b.max, last: b.last })) : null,
-          })),
+          series: result.map((s) =>
+            s.kind === 'points'
+              ? { runId: s.runId, kind: 'points', x: s.xs, y: s.ys }
+              : { runId: s.runId, kind: 'buckets', from: s.range[0], width: s.width, bucket: s.bucket, min: s.min, max: s.max, last: s.last },
+          ),
         });
         return;
       }
