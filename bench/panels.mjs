@@ -80,14 +80,28 @@ try {
 
   const tableServer = await startCodeServer({ work: WORK, name: 'table', folder: wsTable });
   const tablePage = await openWorkspace(tableServer, wsTable, 'sweep-09999');
-  await tablePage.keyboard.press('F1');
-  const input = tablePage.locator('.quick-input-widget input');
-  await input.fill('>RunLens: Runs Table');
-  await tablePage.locator('.quick-input-list .monaco-list-row', { hasText: 'Runs Table' }).first().waitFor({ timeout: 60_000 });
-  const start = Date.now();
-  await tablePage.keyboard.press('Enter');
-  const frame = await frameWith(tablePage, () => Boolean(document.body.dataset.firstPaintAt));
-  const firstPaint = Number(await frame.evaluate(() => document.body.dataset.firstPaintAt)) - start;
+  // Opened three times (closed in between); the median is reported. Of each open, the part from the
+  // page's document start to first paint is the panel's own; before it, VS Code creates the webview.
+  const opens = [];
+  let frame;
+  for (let i = 0; i < 3; i++) {
+    if (frame) {
+      await tablePage.keyboard.press('Control+W');
+      await tablePage.waitForTimeout(500);
+    }
+    await tablePage.keyboard.press('F1');
+    const input = tablePage.locator('.quick-input-widget input');
+    await input.fill('>RunLens: Runs Table');
+    await tablePage.locator('.quick-input-list .monaco-list-row', { hasText: 'Runs Table' }).first().waitFor({ timeout: 60_000 });
+    const start = Date.now();
+    await tablePage.keyboard.press('Enter');
+    frame = await frameWith(tablePage, () => Boolean(document.body.dataset.firstPaintAt));
+    const [paintedAt, pageStart] = await frame.evaluate(() => [Number(document.body.dataset.firstPaintAt), performance.timeOrigin]);
+    opens.push({ total: paintedAt - start, own: paintedAt - pageStart });
+  }
+  const median = (values) => values.sort((a, b) => a - b)[1];
+  const firstPaint = median(opens.map((o) => o.total));
+  const ownPart = median(opens.map((o) => o.own));
   // The work of a scroll frame: the table renders in its scroll handler, then layout. Timed directly,
   // not by animation-frame spacing, which headless Chromium holds at about 16.7 ms whatever the work.
   const frames = await frame.evaluate(async () => {
@@ -105,7 +119,8 @@ try {
     return out.sort((a, b) => a - b);
   });
   const p95 = frames[Math.floor(frames.length * 0.95)];
-  row('Runs table, 10,000 runs: palette Enter to first paint', firstPaint, '≤ 500 ms', 500);
+  row(`Runs table, 10,000 runs: palette Enter to first paint, median of 3 (${opens.map((o) => Math.round(o.total)).join(', ')} ms)`, firstPaint, '≤ 500 ms', 500);
+  row(`  of which the page's own: document start to first paint (${opens.map((o) => Math.round(o.own)).join(', ')} ms)`, ownPart, '-', null);
   row(`Runs table: scroll frame work, p95 of 120 (max ${frames[frames.length - 1].toFixed(1)} ms)`, p95, '≤ 16 ms', 16);
   await tablePage.close();
   tableServer.stop();

@@ -116,10 +116,10 @@ export class WorkspaceRuns implements vscode.Disposable {
   }
 
   /** Runs for the table: any query and sort, not the view's filter. The index is as fresh as the views' last refresh. */
-  async table(where: Expr | null, sort: SortKey[], paramKeys: string[]): Promise<{ runs: IndexedRun[]; params: Map<string, Record<string, string | null>> }> {
+  async table(where: Expr | null, sort: SortKey[], paramKeys: string[], limit?: number): Promise<{ runs: IndexedRun[]; params: Map<string, Record<string, string | null>> }> {
     if (!this.index) await this.refresh();
     const index = await this.openIndex();
-    const runs = index.query(where, sort);
+    const runs = index.query(where, sort, limit);
     return { runs, params: index.paramValues(runs.map((r) => r.id), paramKeys) };
   }
 

@@ -364,7 +364,7 @@ async function tableTests() {
     check(top.length === 5 && top.every((v, i) => i === 0 || top[i - 1] >= v) && top[0] > 0.99, `sorted by acc, highest first (${JSON.stringify(top)})`);
     await frame.locator('vscode-textfield input').fill('status = failed and params.optimizer = sgd');
     await frame.locator('vscode-textfield input').press('Enter');
-    await frame.waitForFunction(() => document.querySelector('.count')?.textContent !== '10,000 runs', null, { timeout: 30_000 });
+    await frame.waitForFunction(() => /^[\d,]+ runs?$/.test(document.querySelector('.count')?.textContent ?? '') && document.querySelector('.count')?.textContent !== '10,000 runs', null, { timeout: 30_000 });
     const filtered = await frame.evaluate(() => document.querySelector('.count')?.textContent);
     const expected = Array.from({ length: 10_000 }, (_, i) => i).filter((i) => i % 17 === 0 && i % 2 === 1).length;
     check(filtered === `${expected.toLocaleString('en-US')} runs`, `the query language filters the table (${filtered}, expected ${expected})`);
@@ -378,6 +378,43 @@ async function tableTests() {
     const names = await compared.evaluate(() => [...document.querySelectorAll('table.runs .name')].map((n) => n.textContent));
     check(names.length === 3 && names.every((n) => /^sweep-\d{5}$/.test(n)), `three selected rows open in Compare (${JSON.stringify(names)})`);
     await shot('12-table-to-compare.png');
+
+    // A run appears that the filter selects: the table gets only what changed, not 10,000 rows again.
+    await frame.evaluate(() => {
+      window.seenMessages = [];
+      window.addEventListener('message', (event) => window.seenMessages.push(event.data?.type));
+    });
+    const runsDir = path.join(wsTable, '.runlens', 'runs');
+    const template = fs.readdirSync(runsDir).map((id) => JSON.parse(fs.readFileSync(path.join(runsDir, id, 'run.json'), 'utf8'))).find((r) => r.status === 'failed' && r.params.optimizer === 'sgd');
+    const newId = `${template.id.slice(0, 10)}zzzzzzzzzzzzzzzz`;
+    template.id = newId;
+    template.name = 'arrived-later';
+    template.metricsSummary.metrics.acc.last = 0.99999;
+    fs.mkdirSync(path.join(runsDir, newId));
+    fs.writeFileSync(path.join(runsDir, newId, 'run.json'), JSON.stringify(template));
+    const grown = `${(expected + 1).toLocaleString('en-US')} runs`;
+    await frame.waitForFunction((text) => document.querySelector('.count')?.textContent === text, grown, { timeout: 30_000 });
+    const seen = await frame.evaluate(() => window.seenMessages);
+    const firstRow = await frame.evaluate(() => document.querySelector('.window .row .cell')?.textContent);
+    check(seen.length > 0 && seen.every((t) => t === 'patch') && firstRow === 'arrived-later', `a new run reaches the open table as a patch (${JSON.stringify(seen)}), at its place (${firstRow})`);
+
+    // A window reload: the table comes back and lists the runs. (Its filter and sort come back only when
+    // VS Code has saved the page's state before the reload, which code-server did not do within seconds.)
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'Runs Table' }).first().click({ timeout: 60_000 });
+    let revived = null;
+    for (let i = 0; i < 240 && !revived; i++) {
+      for (const f of page.frames()) {
+        if (await f.evaluate(() => Boolean(document.getElementById('scroller'))).catch(() => false)) revived = f;
+      }
+      if (!revived) await page.waitForTimeout(250);
+    }
+    if (!revived) throw new Error('the Runs table did not come back after a reload');
+    await revived.waitForFunction(() => /^[\d,]+ runs$/.test(document.querySelector('.count')?.textContent ?? ''), null, { timeout: 60_000 });
+    const restoredCount = await revived.evaluate(() => [document.querySelector('.count')?.textContent, document.querySelectorAll('.window .row').length]);
+    check(restoredCount[0] === grown || restoredCount[0] === '10,001 runs', `after a window reload the Runs table is restored and lists the runs (${JSON.stringify(restoredCount)})`);
+    await shot('13-table-restored.png');
   } catch (err) {
     check(false, `runs table: ${err.stack ?? err}`);
     await shot('error-table.png').catch(() => {});

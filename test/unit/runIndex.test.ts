@@ -320,6 +320,25 @@ describe('queries over the index', () => {
     index.close();
   });
 
+  test('param values for a table: the same whether a few runs or thousands are asked for', async () => {
+    const random = rng(7);
+    const store = tempDir();
+    for (let i = 0; i < 1200; i++) writeRecord(store, makeRecord(random));
+    const index = await RunIndex.open(store);
+    index.refresh();
+    const truth = [...truthFromFiles(store).runs.values()];
+    const keys = index.keyNames().params;
+    assert.ok(keys.includes('lr') && keys.includes('note'), `params seen: ${keys.join(', ')}`);
+    const all = index.paramValues(truth.map((r) => r.record.id), keys);
+    assert.equal(all.size, truth.length, 'over the threshold: one pass over the keys');
+    const few = truth.slice(0, 30).map((r) => r.record.id);
+    const some = index.paramValues(few, keys);
+    assert.deepStrictEqual([...some.keys()].sort(), [...few].sort());
+    for (const id of few) assert.deepStrictEqual(some.get(id), all.get(id), id);
+    assert.ok(few.some((id) => Object.keys(some.get(id)!).length > 1), 'the runs asked for have values');
+    index.close();
+  });
+
   test('sorting by metrics and names, with missing and NaN values last, and limits', async () => {
     const random = rng(99);
     const store = tempDir();

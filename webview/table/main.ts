@@ -24,7 +24,9 @@ let firstPaint = true;
 const root = document.getElementById('root')!;
 const status = el('span', { class: 'count' });
 const error = el('pre', { class: 'error', hidden: true });
-const whereField = custom('vscode-textfield', { placeholder: 'Filter: metrics.acc > 0.9 and params.lr < 0.01 and status = finished', value: state.where, id: 'where' }) as HTMLElement & { value: string };
+const whereField = custom('vscode-textfield', { placeholder: 'Filter: metrics.acc > 0.9 and params.lr < 0.01 and status = finished', id: 'where' }) as HTMLElement & { value: string };
+// A property, not the attribute: the text field reads its value only from the property.
+whereField.value = state.where;
 const compareButton = custom('vscode-button', { id: 'compare', disabled: true }, 'Compare selected');
 const columnPicker = custom('vscode-multi-select', { id: 'columns', 'aria-label': 'Columns' }) as HTMLElement & { value: string[] };
 const header = el('div', { class: 'row header', role: 'row' });
@@ -160,18 +162,21 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
     return;
   }
   error.hidden = true;
+  if (message.type === 'patch') {
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const r of message.changed) byId.set(r.id, r);
+    rows = (message.order ?? rows.map((r) => r.id)).map((id) => byId.get(id)!);
+    showRows(message.total, true);
+    return;
+  }
   const pickerChanged = JSON.stringify(available) !== JSON.stringify(message.available) || JSON.stringify(columns) !== JSON.stringify(message.columns);
   if (JSON.stringify(columns) !== JSON.stringify(message.columns)) pool.length = 0;
   columns = message.columns;
   rows = message.rows;
   available = message.available;
-  const present = new Set(rows.map((r) => r.id));
-  for (const id of [...selected]) if (!present.has(id)) selected.delete(id);
-  spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
-  status.textContent = `${message.total.toLocaleString()} run${message.total === 1 ? '' : 's'}`;
   renderHeader();
   if (pickerChanged) renderPicker();
-  renderWindow();
+  showRows(message.total, message.complete);
   if (firstPaint) {
     firstPaint = false;
     requestAnimationFrame(() => {
@@ -180,6 +185,14 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
     });
   }
 });
+
+function showRows(total: number, complete: boolean): void {
+  const present = new Set(rows.map((r) => r.id));
+  for (const id of [...selected]) if (!present.has(id)) selected.delete(id);
+  spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+  status.textContent = complete ? `${total.toLocaleString()} run${total === 1 ? '' : 's'}` : `first ${total.toLocaleString()} runs, loading the rest…`;
+  renderWindow();
+}
 
 post({ type: 'ready' });
 query();

@@ -16,7 +16,16 @@ export interface TableRow {
 }
 
 export type TableHostMessage =
-  | { type: 'rows'; requestId: number; columns: TableColumn[]; rows: TableRow[]; available: { params: string[]; metrics: string[] }; total: number }
+  /**
+   * Every row of a query. A big answer comes twice: the first screenful at once
+   * (`complete: false`), then all of it, so the first rows do not wait for the last.
+   */
+  | { type: 'rows'; requestId: number; columns: TableColumn[]; rows: TableRow[]; available: { params: string[]; metrics: string[] }; total: number; complete: boolean }
+  /**
+   * The same query answered again after runs changed: only the rows that
+   * changed or appeared, and the new order of ids when it moved (null when not).
+   */
+  | { type: 'patch'; requestId: number; changed: TableRow[]; order: string[] | null; total: number }
   | { type: 'error'; requestId: number; message: string };
 
 export type TableWebviewMessage =

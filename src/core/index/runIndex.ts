@@ -476,9 +476,12 @@ export class RunIndex {
     const wanted = new Set(runIds);
     const bindings: Record<string, SqlValue> = {};
     keys.forEach((k, i) => (bindings[`:k${i}`] = k));
+    // A screenful of runs is looked up by id; for thousands, one pass over the keys' rows is cheaper than binding them all.
+    const byId = runIds.length <= 1000;
+    if (byId) runIds.forEach((id, i) => (bindings[`:r${i}`] = id));
     for (const r of this.rows(
       `SELECT r.id, k.name, p.type, p.num, p.text FROM params p JOIN keys k ON k.kid = p.kid JOIN runs r ON r.rid = p.rid
-       WHERE k.name IN (${keys.map((_, i) => `:k${i}`).join(',')})`,
+       WHERE k.name IN (${keys.map((_, i) => `:k${i}`).join(',')})${byId ? ` AND r.id IN (${runIds.map((_, i) => `:r${i}`).join(',')})` : ''}`,
       bindings,
     )) {
       const id = String(r[0]);

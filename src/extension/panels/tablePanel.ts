@@ -8,6 +8,8 @@ import { panelOptions, panelPage } from './webviewPage';
 import { ComparePanel } from './comparePanel';
 
 export const TABLE_VIEW_TYPE = 'runlens.table';
+/** Rows sent ahead of the rest: more than a tall window shows. */
+const FIRST_SCREEN = 100;
 
 const ATTRIBUTE_COLUMNS: TableColumn[] = ['name', 'status', 'started', 'branch', 'commit'].map((key) => ({ kind: 'attr', key }));
 
@@ -37,6 +39,8 @@ export class TablePanel implements vscode.Disposable {
   private static current: TablePanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private lastQuery: Extract<TableWebviewMessage, { type: 'query' }> | null = null;
+  /** What the page shows now, so a refresh of the same query sends only what changed. */
+  private shown: { requestId: number; shape: string; rows: Map<string, string>; order: string[] } | null = null;
 
   static show(extensionUri: vscode.Uri, ws: WorkspaceRuns): TablePanel {
     if (TablePanel.current) {
@@ -65,7 +69,7 @@ export class TablePanel implements vscode.Disposable {
       panel.onDidDispose(() => this.dispose()),
       // New and finished runs appear without asking, with the same query.
       ws.onDidChange(() => {
-        if (this.lastQuery) void this.onMessage(this.lastQuery);
+        if (this.lastQuery) void this.answer(this.lastQuery, true);
       }),
     );
   }
@@ -89,6 +93,10 @@ export class TablePanel implements vscode.Disposable {
       ComparePanel.show(this.extensionUri, this.ws, [message.runId]);
       return;
     }
+    await this.answer(message, false);
+  }
+
+  private async answer(message: Extract<TableWebviewMessage, { type: 'query' }>, refresh: boolean): Promise<void> {
     this.lastQuery = message;
     try {
       const where = parseQuery(message.where);
@@ -96,13 +104,34 @@ export class TablePanel implements vscode.Disposable {
       const keys = await this.ws.keyNames();
       const columns = message.columns ?? this.defaultColumns(keys);
       const paramKeys = columns.filter((c) => c.kind === 'param').map((c) => c.key);
-      const { runs, params } = await this.ws.table(where, sort, paramKeys);
-      const rows: TableRow[] = runs.map((run) => ({
-        id: run.id,
-        status: run.status,
-        cells: columns.map((c) => (c.kind === 'attr' ? attribute(run, c.key) : c.kind === 'metric' ? (run.metrics.find((m) => m.key === c.key)?.last ?? null) : (params.get(run.id)?.[c.key] ?? null))),
-      }));
-      this.post({ type: 'rows', requestId: message.requestId, columns, rows, available: keys, total: runs.length });
+      const rowsOf = ({ runs, params }: Awaited<ReturnType<WorkspaceRuns['table']>>): TableRow[] =>
+        runs.map((run) => ({
+          id: run.id,
+          status: run.status,
+          cells: columns.map((c) => (c.kind === 'attr' ? attribute(run, c.key) : c.kind === 'metric' ? (run.metrics.find((m) => m.key === c.key)?.last ?? null) : (params.get(run.id)?.[c.key] ?? null))),
+        }));
+      const shape = JSON.stringify([columns, keys]);
+      const patching = refresh && this.shown?.requestId === message.requestId && this.shown.shape === shape;
+      if (!patching) {
+        const first = rowsOf(await this.ws.table(where, sort, paramKeys, FIRST_SCREEN));
+        if (first.length === FIRST_SCREEN) {
+          // Delivered before the whole query holds the thread: a message posted just before it would wait for it.
+          const firstScreen: TableHostMessage = { type: 'rows', requestId: message.requestId, columns, rows: first, available: keys, total: first.length, complete: false };
+          await this.panel.webview.postMessage(firstScreen);
+        }
+      }
+      const rows = rowsOf(await this.ws.table(where, sort, paramKeys));
+      const sent = new Map(rows.map((r) => [r.id, JSON.stringify(r)]));
+      const order = rows.map((r) => r.id);
+      if (patching && this.shown) {
+        const before = this.shown;
+        const changed = rows.filter((r) => before.rows.get(r.id) !== sent.get(r.id));
+        const moved = order.length !== before.order.length || order.some((id, i) => before.order[i] !== id);
+        if (changed.length > 0 || moved) this.post({ type: 'patch', requestId: message.requestId, changed, order: moved ? order : null, total: rows.length });
+      } else {
+        this.post({ type: 'rows', requestId: message.requestId, columns, rows, available: keys, total: rows.length, complete: true });
+      }
+      this.shown = { requestId: message.requestId, shape, rows: sent, order };
     } catch (err) {
       const text = err instanceof QuerySyntaxError ? `${err.message}\n${err.pointer()}` : (err as Error).message;
       this.post({ type: 'error', requestId: message.requestId, message: text });
