@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-__all__ = ["log", "params", "flush", "enabled", "run_dir"]
+__all__ = ["log", "params", "flush", "enabled", "run_dir", "seed"]
 
 _FLUSH_LINES = 2000
 _FLUSH_SECONDS = 0.5
@@ -42,6 +42,26 @@ def enabled():
 def run_dir():
     """The folder of the current run, or None outside `runlens run`."""
     return os.environ.get("RUNLENS_RUN_DIR") or None
+
+
+def seed(default):
+    """The seed to use: under `runlens reproduce`, the one the original run
+    recorded ($RUNLENS_SEED); otherwise `default`, recorded as the param
+    "seed" so a later reproduction can use it again.
+
+        random.seed(runlens.seed(int(time.time())))
+    """
+    recorded = os.environ.get("RUNLENS_SEED")
+    if recorded is not None:
+        try:
+            value = int(recorded)
+        except ValueError:
+            value = recorded
+    else:
+        value = default
+    if run_dir():
+        params({"seed": value})
+    return value
 
 
 def _warn_once():

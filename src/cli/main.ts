@@ -2,6 +2,7 @@ import { GitUnavailableError } from '../core/git/gitClient';
 import { UsageError } from './args';
 import { DIFF_USAGE, diffCommand, LS_USAGE, lsCommand, SHOW_USAGE, showCommand } from './commands/inspect';
 import { MODEL_USAGE, modelCommand } from './commands/model';
+import { REPRODUCE_USAGE, reproduceCommand } from './commands/reproduce';
 import { RUN_USAGE, runCommand } from './commands/run';
 import { SERIES_USAGE, seriesCommand } from './commands/series';
 
@@ -14,6 +15,7 @@ usage:
   ${LS_USAGE}
   ${SHOW_USAGE}
   ${DIFF_USAGE}
+  ${REPRODUCE_USAGE}
   ${SERIES_USAGE}
   ${MODEL_USAGE}
 
@@ -26,6 +28,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   ls: lsCommand,
   show: showCommand,
   diff: diffCommand,
+  reproduce: reproduceCommand,
   series: seriesCommand,
   model: modelCommand,
 };

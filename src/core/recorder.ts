@@ -46,6 +46,8 @@ export interface RecordOptions {
   pythonHelperDir?: string;
   /** Told once the run folder and run.json exist, before the command starts. */
   onStarted?: (record: RunRecord, dir: string) => void;
+  /** The run this one re-runs (runlens reproduce). */
+  reproduces?: string;
 }
 
 export interface RecordResult {
@@ -120,6 +122,7 @@ export class RunRecorder {
       seed: findSeed(params, sources),
       metricsSummary: null,
       problems: [],
+      ...(opts.reproduces ? { reproduces: opts.reproduces } : {}),
     };
     writeRunRecord(storeDir, record);
 

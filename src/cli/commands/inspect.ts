@@ -4,6 +4,7 @@ import { INDEX_FILE, RunIndex, type IndexedRun } from '../../core/index/runIndex
 import { QuerySyntaxError } from '../../core/query/ast';
 import { parseQuery, parseSort } from '../../core/query/parse';
 import { diffRuns } from '../../core/runDiff';
+import { readReport } from '../../core/reproduce/report';
 import type { RunRecord } from '../../core/runRecord';
 import { listRuns, readRunRecord, resolveRun, resolveStoreDir, RunLookupError, type RunListing } from '../../core/store';
 import { expectPositionals, flag, parseArgs, single, UsageError } from '../args';
@@ -95,12 +96,25 @@ export const SHOW_USAGE = 'runlens show <id, id prefix or name> [--json]';
 export async function showCommand(args: string[]): Promise<number> {
   const parsed = parseArgs(args, [{ name: 'json' }]);
   const [query] = expectPositionals(parsed, ['a run'], SHOW_USAGE);
-  const run = lookup((await loadRuns()).runs, query!);
+  const storeDir = await resolveStoreDir(process.cwd());
+  const { runs } = await loadRuns();
+  const run = lookup(runs, query!);
+  const reproductions = runs
+    .filter((r) => r.reproduces === run.id)
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
+    .map((r) => ({ id: r.id, name: r.name, status: r.status, startedAt: r.startedAt, verdict: readReport(storeDir, r.id)?.verdict ?? null }));
   if (flag(parsed, 'json')) {
-    process.stdout.write(JSON.stringify(run, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ ...run, reproductions }, null, 2) + '\n');
     return 0;
   }
   process.stdout.write(describeRun(run));
+  if (run.reproduces) process.stdout.write(section('reproduces', [`${run.reproduces}${runs.find((r) => r.id === run.reproduces) ? ` "${safeText(runs.find((r) => r.id === run.reproduces)!.name)}"` : ' (no longer here)'}: ${readReport(storeDir, run.id)?.verdict ?? (run.status === 'running' ? 'running' : 'no report')}`]));
+  process.stdout.write(
+    section(
+      'reproductions',
+      reproductions.map((r) => `${r.id}  ${safeText(r.name)}  ${r.verdict ?? (r.status === 'running' ? 'running' : `no report (${r.status})`)}  ${formatAge(r.startedAt)}`),
+    ),
+  );
   return 0;
 }
 

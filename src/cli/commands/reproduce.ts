@@ -1,0 +1,67 @@
+import * as path from 'node:path';
+import { ReproductionRefused, reproduceRun } from '../../core/reproduce/reproduce';
+import { DEFAULT_TOLERANCE, type ReproductionReport } from '../../core/reproduce/report';
+import { listRuns, resolveStoreDir } from '../../core/store';
+import { expectPositionals, flag, parseArgs, single, UsageError } from '../args';
+import { safeText } from '../terminalText';
+import { lookup } from './inspect';
+
+export const REPRODUCE_USAGE = 'runlens reproduce <run> [--in DIR] [--keep] [--strict] [--rtol X] [--atol X] [--json]';
+
+function tolerance(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new UsageError(`--${name} expects a number ≥ 0, got "${text}"`);
+  return value;
+}
+
+/** The report as a person reads it in a terminal. */
+export function describeReport(report: ReproductionReport, names: { original: string; reproduction: string }): string {
+  const s = safeText;
+  const lines = [
+    `${report.verdict === 'reproduced' ? 'REPRODUCED' : 'DIVERGED'}: "${s(names.reproduction)}" (${report.reproduction}) against "${s(names.original)}" (${report.original})`,
+    `  tolerance: relative ${report.tolerance.relative}, absolute ${report.tolerance.absolute}`,
+  ];
+  const metrics = report.metrics.map((m) => `${s(m.key)}: ${m.within ? 'same' : 'differs'} (final ${m.originalFinal ?? '—'} → ${m.reproductionFinal ?? '—'}, ${m.stepsCompared} step(s) compared)`);
+  if (metrics.length) lines.push('  metrics', ...metrics.map((m) => `    ${m}`));
+  if (report.causes.length) lines.push('  what differs', ...report.causes.map((c) => `    ${c.kind}: ${s(c.text)}`));
+  else lines.push('  nothing differs: same code, data, environment and seed');
+  return lines.join('\n') + '\n';
+}
+
+export async function reproduceCommand(args: string[]): Promise<number> {
+  const parsed = parseArgs(args, [{ name: 'in', value: true }, { name: 'keep' }, { name: 'strict' }, { name: 'rtol', value: true }, { name: 'atol', value: true }, { name: 'json' }, { name: 'quiet' }]);
+  const [query] = expectPositionals(parsed, ['a run'], REPRODUCE_USAGE);
+  const storeDir = await resolveStoreDir(process.cwd());
+  const original = lookup(listRuns(storeDir).runs, query!);
+  const json = flag(parsed, 'json');
+  const quiet = flag(parsed, 'quiet') || json;
+  const say = (text: string) => {
+    if (!quiet) process.stderr.write(`runlens: ${text}\n`);
+  };
+  try {
+    const result = await reproduceRun({
+      storeDir,
+      runId: original.id,
+      into: single(parsed, 'in'),
+      keep: flag(parsed, 'keep'),
+      strict: flag(parsed, 'strict'),
+      tolerance: { relative: tolerance(single(parsed, 'rtol'), 'rtol', DEFAULT_TOLERANCE.relative), absolute: tolerance(single(parsed, 'atol'), 'atol', DEFAULT_TOLERANCE.absolute) },
+      stdout: json ? process.stderr : process.stdout,
+      stderr: process.stderr,
+      pythonHelperDir: path.join(__dirname, '..', 'python'),
+      say,
+      onStarted: (record) => say(`recording the reproduction as run ${record.id} "${safeText(record.name)}"`),
+    });
+    if (json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
+    else process.stdout.write(describeReport(result.report, { original: result.original.name, reproduction: result.record.name }));
+    if (result.worktree) say(`the worktree is kept in ${result.worktree}; remove it with \`git worktree remove ${result.worktree}\``);
+    return result.report.verdict === 'reproduced' ? 0 : 1;
+  } catch (err) {
+    if (err instanceof ReproductionRefused) {
+      process.stderr.write(`runlens: cannot reproduce: ${err.message}\n`);
+      return 3;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,205 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../atomicFile';
+import { execGit, splitNul } from '../git/gitClient';
+import { readMetricsFile } from '../metrics/metricsFile';
+import type { RunRecord, RunStatus, SeedInfo } from '../runRecord';
+import { runDir } from '../store';
+
+/** Two values agree when |a − b| ≤ absolute + relative × max(|a|, |b|) (numpy's isclose, symmetric). */
+export interface Tolerance {
+  relative: number;
+  absolute: number;
+}
+
+export const DEFAULT_TOLERANCE: Tolerance = { relative: 1e-6, absolute: 1e-9 };
+
+export type CauseKind = 'outcome' | 'code' | 'data' | 'environment' | 'seed' | 'metrics';
+
+export interface MetricAgreement {
+  key: string;
+  originalFinal: number | null;
+  reproductionFinal: number | null;
+  /** Largest |a − b| over the steps both logged; NaN against a number counts as Infinity. */
+  maxStepDifference: number | null;
+  stepsCompared: number;
+  /** Steps only one of the two runs logged. */
+  stepsMissing: number;
+  /** The first step whose values are not within the tolerance, or that only one run logged. */
+  firstDivergentStep: number | null;
+  within: boolean;
+}
+
+export interface ReproductionReport {
+  version: 1;
+  original: string;
+  reproduction: string;
+  /** Reproduced: same outcome and every metric within the tolerance, at every step. */
+  verdict: 'reproduced' | 'diverged';
+  tolerance: Tolerance;
+  outcome: { original: RunStatus; reproduction: RunStatus; exitCodes: [number | null, number | null] };
+  code: { same: boolean; files: { path: string; status: string }[] } | null;
+  data: { path: string; original: string | null; reproduction: string | null; same: boolean }[];
+  environment: {
+    interpreter: { original: string | null; reproduction: string | null; same: boolean };
+    packages: { name: string; original: string | null; reproduction: string | null }[];
+  };
+  seed: { original: SeedInfo | null; reproduction: SeedInfo | null; same: boolean };
+  metrics: MetricAgreement[];
+  /** Each difference found, in words: what differs and how. */
+  causes: { kind: CauseKind; text: string }[];
+}
+
+export const REPORT_FILE = 'reproduction.json';
+
+export function agree(a: number, b: number, tolerance: Tolerance): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+  if (a === b) return true; // ±Infinity included
+  return Math.abs(a - b) <= tolerance.absolute + tolerance.relative * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/** Each metric's value at each step (the last one logged for a step wins, as on a chart). */
+function stepValues(storeDir: string, runId: string): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
+  const file = path.join(runDir(storeDir, runId), 'metrics.jsonl');
+  if (!fs.existsSync(file)) return out;
+  readMetricsFile(file, (record) => {
+    for (const [key, value] of Object.entries(record.values)) {
+      let steps = out.get(key);
+      if (!steps) out.set(key, (steps = new Map()));
+      steps.set(record.step, value);
+    }
+  });
+  return out;
+}
+
+function compareMetrics(storeDir: string, original: RunRecord, reproduction: RunRecord, tolerance: Tolerance): MetricAgreement[] {
+  const a = stepValues(storeDir, original.id);
+  const b = stepValues(storeDir, reproduction.id);
+  const keys = [...new Set([...a.keys(), ...b.keys(), ...Object.keys(original.metricsSummary?.metrics ?? {})])].sort();
+  return keys.map((key) => {
+    const sa = a.get(key) ?? new Map<number, number>();
+    const sb = b.get(key) ?? new Map<number, number>();
+    const steps = [...new Set([...sa.keys(), ...sb.keys()])].sort((x, y) => x - y);
+    let compared = 0;
+    let missing = 0;
+    let maxDiff: number | null = null;
+    let firstDivergent: number | null = null;
+    for (const step of steps) {
+      const va = sa.get(step);
+      const vb = sb.get(step);
+      if (va === undefined || vb === undefined) {
+        missing++;
+        firstDivergent ??= step;
+        continue;
+      }
+      compared++;
+      const diff = Number.isNaN(va) && Number.isNaN(vb) ? 0 : Number.isNaN(va) || Number.isNaN(vb) ? Infinity : va === vb ? 0 : Math.abs(va - vb);
+      maxDiff = Math.max(maxDiff ?? 0, diff);
+      if (!agree(va, vb, tolerance)) firstDivergent ??= step;
+    }
+    const originalFinal = original.metricsSummary?.metrics[key]?.last ?? null;
+    const reproductionFinal = reproduction.metricsSummary?.metrics[key]?.last ?? null;
+    const finalsAgree = originalFinal !== null && reproductionFinal !== null ? agree(originalFinal, reproductionFinal, tolerance) : originalFinal === reproductionFinal;
+    return { key, originalFinal, reproductionFinal, maxStepDifference: maxDiff, stepsCompared: compared, stepsMissing: missing, firstDivergentStep: firstDivergent, within: finalsAgree && firstDivergent === null };
+  });
+}
+
+/** Files whose content differs between the two snapshots; declared data is compared by hash instead. */
+async function compareCode(original: RunRecord, reproduction: RunRecord, repoRoot: string): Promise<ReproductionReport['code']> {
+  if (!original.git || !reproduction.git) return null;
+  if (original.git.tree === reproduction.git.tree) return { same: true, files: [] };
+  const fields = splitNul(await execGit(repoRoot, ['diff-tree', '-r', '-z', '--no-renames', '--name-status', original.git.tree, reproduction.git.tree]));
+  const dataPaths = original.data
+    .filter((d) => !path.isAbsolute(d.path))
+    .map((d) => path.posix.normalize(path.posix.join(original.cwdInRepo ?? '', d.path.split(path.sep).join('/'))).replace(/\/$/, ''));
+  const files: { path: string; status: string }[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const file = fields[i + 1]!;
+    if (dataPaths.some((d) => file === d || file.startsWith(`${d}/`))) continue;
+    files.push({ path: file, status: fields[i]! });
+  }
+  return { same: files.length === 0, files };
+}
+
+function describeSeed(seed: SeedInfo | null): string {
+  return seed ? `${seed.value} (from ${seed.source})` : 'none recorded';
+}
+
+/** What differs between a run and its reproduction, and whether the results agree. */
+export async function buildReport(storeDir: string, repoRoot: string, original: RunRecord, reproduction: RunRecord, tolerance: Tolerance = DEFAULT_TOLERANCE): Promise<ReproductionReport> {
+  const causes: ReproductionReport['causes'] = [];
+
+  const outcome = { original: original.status, reproduction: reproduction.status, exitCodes: [original.exitCode, reproduction.exitCode] as [number | null, number | null] };
+  if (outcome.original !== outcome.reproduction || outcome.exitCodes[0] !== outcome.exitCodes[1]) {
+    causes.push({ kind: 'outcome', text: `the original ${outcome.original} (exit ${outcome.exitCodes[0]}), the reproduction ${outcome.reproduction} (exit ${outcome.exitCodes[1]})` });
+  }
+
+  const code = await compareCode(original, reproduction, repoRoot);
+  if (code && !code.same) causes.push({ kind: 'code', text: `code differs in ${code.files.length} file(s): ${code.files.slice(0, 5).map((f) => `${f.path} (${f.status})`).join(', ')}${code.files.length > 5 ? ', …' : ''}` });
+
+  const data = original.data.map((d) => {
+    const now = reproduction.data.find((r) => r.path === d.path);
+    return { path: d.path, original: d.sha256, reproduction: now?.sha256 ?? null, same: d.sha256 !== null && d.sha256 === (now?.sha256 ?? null) };
+  });
+  for (const d of data) {
+    if (!d.same) causes.push({ kind: 'data', text: `data ${d.path} differs: recorded ${d.original?.slice(0, 12) ?? 'missing'}, now ${d.reproduction?.slice(0, 12) ?? 'missing'}` });
+  }
+
+  const pyA = original.env?.python ?? null;
+  const pyB = reproduction.env?.python ?? null;
+  const interpreterOf = (p: typeof pyA) => (p ? `${p.implementation} ${p.version}` : null);
+  const interpreter = { original: interpreterOf(pyA), reproduction: interpreterOf(pyB), same: interpreterOf(pyA) === interpreterOf(pyB) };
+  const names = [...new Set([...Object.keys(pyA?.packages ?? {}), ...Object.keys(pyB?.packages ?? {})])].sort();
+  const packages = names
+    .map((name) => ({ name, original: pyA?.packages[name] ?? null, reproduction: pyB?.packages[name] ?? null }))
+    .filter((p) => p.original !== p.reproduction);
+  if (!interpreter.same) causes.push({ kind: 'environment', text: `interpreter differs: ${interpreter.original ?? 'none'} → ${interpreter.reproduction ?? 'none'}` });
+  if (packages.length > 0) {
+    causes.push({ kind: 'environment', text: `packages differ: ${packages.slice(0, 6).map((p) => `${p.name} ${p.original ?? '(absent)'} → ${p.reproduction ?? '(absent)'}`).join(', ')}${packages.length > 6 ? `, and ${packages.length - 6} more` : ''}` });
+  }
+
+  const seed = { original: original.seed, reproduction: reproduction.seed, same: String(original.seed?.value ?? '') === String(reproduction.seed?.value ?? '') && Boolean(original.seed) === Boolean(reproduction.seed) };
+  if (!seed.same) causes.push({ kind: 'seed', text: `seed differs: ${describeSeed(seed.original)} → ${describeSeed(seed.reproduction)}` });
+  else if (!seed.original) causes.push({ kind: 'seed', text: 'no seed was recorded: a run that draws random numbers cannot be expected to repeat' });
+
+  const metrics = compareMetrics(storeDir, original, reproduction, tolerance);
+  for (const m of metrics) {
+    if (m.within) continue;
+    const finals = `final ${m.originalFinal ?? '—'} → ${m.reproductionFinal ?? '—'}`;
+    const steps = m.firstDivergentStep !== null ? `, first differs at step ${m.firstDivergentStep}` : '';
+    const missing = m.stepsMissing ? `, ${m.stepsMissing} step(s) logged by only one run` : '';
+    causes.push({ kind: 'metrics', text: `${m.key}: ${finals}${steps}${m.maxStepDifference !== null ? `, largest difference ${m.maxStepDifference.toPrecision(3)}` : ''}${missing}` });
+  }
+
+  const diverged = causes.some((c) => c.kind === 'outcome' || c.kind === 'metrics');
+  // A seed note without any divergence is advice, not a cause of anything.
+  const shownCauses = diverged ? causes : causes.filter((c) => !(c.kind === 'seed' && !seed.original));
+  return {
+    version: 1,
+    original: original.id,
+    reproduction: reproduction.id,
+    verdict: diverged ? 'diverged' : 'reproduced',
+    tolerance,
+    outcome,
+    code,
+    data,
+    environment: { interpreter, packages },
+    seed,
+    metrics,
+    causes: shownCauses,
+  };
+}
+
+export function writeReport(storeDir: string, report: ReproductionReport): void {
+  writeFileAtomic(path.join(runDir(storeDir, report.reproduction), REPORT_FILE), JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n');
+}
+
+/** The report a reproduction wrote when it ended; null when there is none (it is still running, or was killed). */
+export function readReport(storeDir: string, reproductionId: string): ReproductionReport | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(runDir(storeDir, reproductionId), REPORT_FILE), 'utf8')) as ReproductionReport;
+  } catch {
+    return null;
+  }
+}
