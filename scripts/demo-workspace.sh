@@ -42,4 +42,6 @@ record --name too-hot --tag sweep -- python3 train.py --lr 40 --seed 1
 runlens model alias logistic production 1 >/dev/null
 runlens model alias logistic staging 3 >/dev/null
 runlens model alias logistic production 2 >/dev/null
+# Re-run baseline from its snapshot: it appears under baseline with its verdict.
+runlens reproduce baseline --quiet >/dev/null 2>&1 || true
 runlens ls >/dev/null   # builds the index

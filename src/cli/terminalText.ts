@@ -1,14 +1,12 @@
 import { formatNumber as formatCoreNumber } from '../core/format';
 
+import { safeText } from '../core/safeText';
+
 /**
  * Run-provided text (names, params, paths) may hold escape sequences that would
  * drive the terminal; they are shown as visible escapes instead.
  */
-export function safeText(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (ch) => (ch === '\t' ? ' ' : `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`));
-}
+export { safeText };
 
 export function truncate(text: string, width: number): string {
   return text.length <= width ? text : text.slice(0, Math.max(0, width - 1)) + '…';

@@ -1,3 +1,4 @@
+import { reproduceRunCommand } from './commands/reproduceCommand';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { compareRuns, compareWithWorkspace, openCommit, openFileAtRun } from './commands/codeCommands';
@@ -73,6 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     command('runlens.openFileAtRun', (t: CommandTarget) => openFileAtRun(ws, t)),
     command('runlens.compareWithWorkspace', (t: CommandTarget) => compareWithWorkspace(ws, t)),
     command('runlens.compareRuns', (t: CommandTarget, selection?: RunsNode[]) => compareRuns(ws, t, selection)),
+    command('runlens.reproduceRun', (t: CommandTarget) => reproduceRunCommand(ws, context.extensionUri, t)),
     command('runlens.showRun', async (t: CommandTarget) => {
       const run = await runFromTarget(ws, t, 'Show which run?');
       return run ? ComparePanel.show(context.extensionUri, ws, [run.id]) : undefined;

@@ -1,3 +1,4 @@
+import { readReport } from '../core/reproduce/report';
 import * as vscode from 'vscode';
 import type { IndexedRun } from '../core/index/runIndex';
 import type { RunRecord } from '../core/runRecord';
@@ -8,7 +9,7 @@ import type { WorkspaceRuns } from './workspaceRuns';
 export type RunsNode =
   | { kind: 'group'; label: string; runs: IndexedRun[] }
   | { kind: 'run'; run: IndexedRun }
-  | { kind: 'section'; run: IndexedRun; section: 'code' | 'params' | 'metrics' }
+  | { kind: 'section'; run: IndexedRun; section: 'code' | 'params' | 'metrics' | 'reproductions' }
   | { kind: 'file'; run: IndexedRun; path: string; status: string; from?: string; head: string | null }
   | { kind: 'value'; label: string; description: string };
 
@@ -53,7 +54,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
   refresh(force = false): void {
     const runs = this.workspace.runs();
     const groupBy = this.setting<string>('runs.groupBy', 'branch');
-    const shape = `${groupBy}|${runs.map((r) => `${r.id}:${r.branch}:${(r.startedAt ?? '').slice(0, 10)}`).join(',')}`;
+    const shape = `${groupBy}|${runs.map((r) => `${r.id}:${r.branch}:${(r.startedAt ?? '').slice(0, 10)}:${r.reproduces ?? ''}`).join(',')}`;
     const changed: RunsNode[] = [];
     for (const run of runs) {
       const node = this.runNode(run);
@@ -73,9 +74,20 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     return vscode.workspace.getConfiguration('runlens', this.workspace.folder.uri).get<T>(key) ?? fallback;
   }
 
+  /** A reproduction is shown under its original (when that is still here), not beside it. */
+  private topLevelRuns(): IndexedRun[] {
+    const runs = this.workspace.runs();
+    const ids = new Set(runs.map((r) => r.id));
+    return runs.filter((r) => !r.reproduces || !ids.has(r.reproduces));
+  }
+
+  private reproductionsOf(run: IndexedRun): IndexedRun[] {
+    return this.workspace.runs().filter((r) => r.reproduces === run.id);
+  }
+
   getChildren(node?: RunsNode): RunsNode[] {
     if (!node) {
-      const runs = this.workspace.runs();
+      const runs = this.topLevelRuns();
       const groupBy = this.setting<string>('runs.groupBy', 'branch');
       if (groupBy === 'none') return runs.map((run) => this.runNode(run));
       const groups = new Map<string, IndexedRun[]>();
@@ -92,6 +104,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
         const sections: RunsNode[] = [];
         if (node.run.snapshot) sections.push({ kind: 'section', run: node.run, section: 'code' });
         sections.push({ kind: 'section', run: node.run, section: 'params' }, { kind: 'section', run: node.run, section: 'metrics' });
+        if (this.reproductionsOf(node.run).length > 0) sections.push({ kind: 'section', run: node.run, section: 'reproductions' });
         return sections;
       }
       case 'section':
@@ -109,7 +122,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     }
   }
 
-  private sectionChildren(run: IndexedRun, section: 'code' | 'params' | 'metrics'): RunsNode[] {
+  private sectionChildren(run: IndexedRun, section: 'code' | 'params' | 'metrics' | 'reproductions'): RunsNode[] {
+    if (section === 'reproductions') return this.reproductionsOf(run).map((r) => this.runNode(r));
     if (section === 'metrics') {
       return run.metrics.map((m) => ({
         kind: 'value',
@@ -139,12 +153,16 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
       case 'run':
         return this.runItem(node.run);
       case 'section': {
-        const labels = { code: 'Code', params: 'Params', metrics: 'Metrics' };
+        const labels = { code: 'Code', params: 'Params', metrics: 'Metrics', reproductions: 'Reproductions' };
         const item = new vscode.TreeItem(labels[node.section], vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `${node.run.id}:${node.section}`;
         if (node.section === 'code') {
           item.description = `${(node.run.head ?? node.run.snapshot ?? '').slice(0, 8)}${node.run.dirty ? ' + uncommitted changes' : ''}`;
           item.iconPath = new vscode.ThemeIcon('git-commit');
+        } else if (node.section === 'reproductions') {
+          item.iconPath = new vscode.ThemeIcon('debug-rerun');
+          item.description = String(this.reproductionsOf(node.run).length);
+          item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
         } else {
           item.iconPath = new vscode.ThemeIcon(node.section === 'params' ? 'settings' : 'graph-line');
           if (node.section === 'metrics') item.description = String(node.run.metrics.length);
@@ -188,7 +206,9 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = run.id;
     const metric = primaryMetric(run, this.setting<string>('runs.primaryMetric', ''));
-    item.description = [metric ? `${metric.key} ${formatNumber(metric.value)}` : '', formatAge(run.startedAt)].filter(Boolean).join(' · ');
+    // A reproduction says first whether it reproduced (its report, written when it ended).
+    const verdict = run.reproduces ? (readReport(this.workspace.storeDir, run.id)?.verdict ?? (run.status === 'running' ? 'reproducing…' : 'no report')) : '';
+    item.description = [verdict, metric ? `${metric.key} ${formatNumber(metric.value)}` : '', formatAge(run.startedAt)].filter(Boolean).join(' · ');
     item.iconPath = STATUS_ICON[run.status] ?? new vscode.ThemeIcon('circle-outline');
     item.contextValue = `runlens.run.${run.snapshot ? 'git' : 'nogit'}.${run.status}`;
     item.accessibilityInformation = { label: `${run.name}, ${run.status}${metric ? `, ${metric.key} ${formatNumber(metric.value)}` : ''}` };

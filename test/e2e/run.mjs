@@ -166,6 +166,27 @@ async function comparePanelTests(page, shot) {
   check(JSON.stringify(restoredNames) === JSON.stringify(header), `after a window reload the Compare panel is restored with its runs (${JSON.stringify(restoredNames)})`);
 }
 
+/** The demo's reproduction of baseline: filed under it with its verdict, and its report on top of Compare. */
+async function reproductionTest(page, shot) {
+  const view = '[id="workbench.view.extension.runlens"]';
+  const row = (name) => page.locator(`${view} .monaco-list-row`, { hasText: name }).first();
+  await page.keyboard.press('Escape');
+  await row('baseline').click();
+  const reproduction = row('baseline (reproduction)');
+  await reproduction.waitFor({ timeout: 30_000 });
+  const description = await reproduction.locator('.label-description').innerText();
+  const level = (locator) => locator.getAttribute('aria-level');
+  check(/^reproduced · loss /.test(description) && Number(await level(reproduction)) > Number(await level(row('baseline'))), `a reproduction is filed under its original with its verdict (${description})`);
+  await reproduction.click();
+  await row('baseline').click({ modifiers: ['Control'] });
+  await page.locator(`${view} .pane-header .action-label[aria-label^="Compare Runs"]`).first().click();
+  const frame = await compareFrame(page, 'Comparing 2 runs');
+  await frame.waitForSelector('#verdict', { timeout: 30_000 });
+  const verdict = await frame.evaluate(() => [document.querySelector('#verdict')?.textContent, [...document.querySelectorAll('table.agreement td.key')].map((td) => td.textContent)]);
+  check(verdict[0]?.startsWith('Reproduced') && verdict[1].includes('loss') && verdict[1].includes('acc'), `Compare shows the reproduction report on top (${JSON.stringify(verdict)})`);
+  await shot('14-reproduction-report.png');
+}
+
 /** A run still running, shown in its own panel: its metrics move on screen while it trains. */
 async function liveRunTest(page, shot) {
   const script = 'import json, time\nfor s in range(120):\n    print(json.dumps({"step": s, "loss": 1 / (s + 1)}), flush=True)\n    time.sleep(0.25)\n';
@@ -263,6 +284,7 @@ async function uiTests() {
     await shot('05-multi-file-diff.png');
     await comparePanelTests(page, shot);
     await liveRunTest(page, shot);
+    await reproductionTest(page, shot);
   } catch (err) {
     check(false, `UI test: ${err.stack ?? err}`);
     await shot('error.png').catch(() => {});

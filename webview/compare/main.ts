@@ -7,6 +7,7 @@ import type uPlot from 'uplot';
 import type { Comparison } from '../../src/core/compare';
 import { alignSeries, makeChart, type ChartOptions } from './charts';
 import { custom, el, formatNumber } from './dom';
+import type { ReproductionReport } from '../../src/core/reproduce/reportTypes';
 import type { CodeRow, CompareState, HostMessage, RunDetail, WebviewMessage, XAxis } from './protocol';
 
 declare function acquireVsCodeApi(): { postMessage(message: WebviewMessage): void; getState(): CompareState | undefined; setState(state: CompareState): void };
@@ -173,6 +174,33 @@ function detailSections(d: RunDetail): HTMLElement[] {
   ];
 }
 
+let reproduction: ReproductionReport | null = null;
+
+/** A run beside its reproduction: the verdict, then each difference named, then the metrics' agreement. */
+function reproductionSection(r: ReproductionReport): HTMLElement {
+  const verdict = el('p', { class: `verdict ${r.verdict}`, id: 'verdict' }, r.verdict === 'reproduced' ? 'Reproduced' : 'Diverged', el('span', { class: 'tolerance' }, ` within a relative ${r.tolerance.relative} and absolute ${r.tolerance.absolute} tolerance`));
+  const causes = r.causes.length
+    ? el('ul', { class: 'causes' }, ...r.causes.map((c) => el('li', { 'data-kind': c.kind }, el('span', { class: 'cause-kind' }, c.kind), ` ${c.text}`)))
+    : el('p', { class: 'absent' }, 'Nothing differs: same code, data, environment and seed.');
+  const t = el('table', { class: 'grid agreement' });
+  t.append(el('tr', {}, el('th', {}, 'metric'), el('th', {}, 'original, final'), el('th', {}, 'reproduction, final'), el('th', {}, 'largest step difference'), el('th', {}, 'steps'), el('th', {}, '')));
+  for (const m of r.metrics) {
+    t.append(
+      el(
+        'tr',
+        { class: m.within ? undefined : 'differs' },
+        el('td', { class: 'key' }, m.key),
+        el('td', {}, formatNumber(m.originalFinal)),
+        el('td', {}, formatNumber(m.reproductionFinal)),
+        el('td', {}, m.maxStepDifference === null ? '—' : formatNumber(Number(m.maxStepDifference))),
+        el('td', {}, `${m.stepsCompared}${m.stepsMissing ? ` (+${m.stepsMissing} in one run only)` : ''}`),
+        el('td', {}, m.within ? 'same' : m.firstDivergentStep !== null ? `differs from step ${m.firstDivergentStep}` : 'differs'),
+      ),
+    );
+  }
+  return section('Reproduction', 'reproduction', el('div', {}, verdict, causes, r.metrics.length ? t : el('p', { class: 'absent' }, 'No metrics logged.')));
+}
+
 function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null, detail: RunDetail | null): void {
   const chartsBox = el('div', { class: 'charts' });
   charts.clear();
@@ -193,6 +221,7 @@ function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null, 
   root.replaceChildren(
     el('h1', {}, title),
     el('div', { id: 'header' }, header(c)),
+    ...(reproduction ? [reproductionSection(reproduction)] : []),
     section('Params and config', 'params', paramsTable(c)),
     section('Metrics', 'metrics', el('div', { id: 'metrics-table' }, metricsTable(c))),
     section('Charts', 'charts', el('div', {}, chartControls(), c.metrics.length ? chartsBox : el('p', { class: 'absent' }, 'These runs logged no metrics.'))),
@@ -250,6 +279,7 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
     comparison = message.comparison;
     vscode.setState({ runIds: message.comparison.runs.map((r) => r.id) });
     code = { rows: message.code, note: message.codeNote };
+    reproduction = message.reproduction;
     render(message.comparison, message.code, message.codeNote, message.detail);
   } else if (message.type === 'live') {
     applyLive(message);

@@ -5,6 +5,7 @@
  * keeps NaN and ±Infinity, which JSON would lose.
  */
 import type { Comparison, ComparedRun, MetricRow } from '../../src/core/compare';
+import type { ReproductionReport } from '../../src/core/reproduce/reportTypes';
 
 export type XAxis = 'step' | 'time' | 'relative';
 
@@ -44,7 +45,8 @@ export interface RunDetail {
 }
 
 export type HostMessage =
-  | { type: 'init'; comparison: Comparison; code: CodeRow[] | null; codeNote: string | null; detail: RunDetail | null }
+  /** `reproduction`: when the two runs are a run and its reproduction, the report of what differs. */
+  | { type: 'init'; comparison: Comparison; code: CodeRow[] | null; codeNote: string | null; detail: RunDetail | null; reproduction: ReproductionReport | null }
   /** A live run moved on: new metric rows and statuses; charts ask for their series again. */
   | { type: 'live'; runs: ComparedRun[]; metrics: MetricRow[]; detail: RunDetail | null }
   | { type: 'series'; requestId: number; metric: string; x: XAxis; series: ChartSeries[] }

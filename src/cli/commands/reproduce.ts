@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { ReproductionRefused, reproduceRun } from '../../core/reproduce/reproduce';
-import { DEFAULT_TOLERANCE, type ReproductionReport } from '../../core/reproduce/report';
+import { describeReport } from '../../core/reproduce/describeReport';
+import { DEFAULT_TOLERANCE } from '../../core/reproduce/report';
 import { listRuns, resolveStoreDir } from '../../core/store';
 import { expectPositionals, flag, parseArgs, single, UsageError } from '../args';
 import { safeText } from '../terminalText';
@@ -13,20 +14,6 @@ function tolerance(text: string | undefined, name: string, fallback: number): nu
   const value = Number(text);
   if (!Number.isFinite(value) || value < 0) throw new UsageError(`--${name} expects a number ≥ 0, got "${text}"`);
   return value;
-}
-
-/** The report as a person reads it in a terminal. */
-export function describeReport(report: ReproductionReport, names: { original: string; reproduction: string }): string {
-  const s = safeText;
-  const lines = [
-    `${report.verdict === 'reproduced' ? 'REPRODUCED' : 'DIVERGED'}: "${s(names.reproduction)}" (${report.reproduction}) against "${s(names.original)}" (${report.original})`,
-    `  tolerance: relative ${report.tolerance.relative}, absolute ${report.tolerance.absolute}`,
-  ];
-  const metrics = report.metrics.map((m) => `${s(m.key)}: ${m.within ? 'same' : 'differs'} (final ${m.originalFinal ?? '—'} → ${m.reproductionFinal ?? '—'}, ${m.stepsCompared} step(s) compared)`);
-  if (metrics.length) lines.push('  metrics', ...metrics.map((m) => `    ${m}`));
-  if (report.causes.length) lines.push('  what differs', ...report.causes.map((c) => `    ${c.kind}: ${s(c.text)}`));
-  else lines.push('  nothing differs: same code, data, environment and seed');
-  return lines.join('\n') + '\n';
 }
 
 export async function reproduceCommand(args: string[]): Promise<number> {

@@ -1,3 +1,4 @@
+import { readReport, type ReproductionReport } from '../../core/reproduce/report';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
@@ -140,6 +141,14 @@ export class ComparePanel implements vscode.Disposable {
 
   private ready = false;
 
+  /** The report, when the two runs shown are a run and its reproduction. */
+  private reproductionReport(): ReproductionReport | null {
+    if (this.records.length !== 2) return null;
+    const [a, b] = this.records as [RunRecord, RunRecord];
+    const reproduction = b.reproduces === a.id ? b : a.reproduces === b.id ? a : null;
+    return reproduction ? readReport(this.ws.storeDir, reproduction.id) : null;
+  }
+
   private loadRecords(): RunRecord[] {
     const found: RunRecord[] = [];
     for (const id of this.runIds) {
@@ -166,7 +175,7 @@ export class ComparePanel implements vscode.Disposable {
       case 'ready': {
         const { code, note } = await this.codeRows();
         this.ready = true;
-        this.post({ type: 'init', comparison: buildComparison(this.withLiveMetrics(this.records)), code, codeNote: note, detail: this.detail() });
+        this.post({ type: 'init', comparison: buildComparison(this.withLiveMetrics(this.records)), code, codeNote: note, detail: this.detail(), reproduction: this.reproductionReport() });
         return;
       }
       case 'requestSeries': {

@@ -151,7 +151,7 @@ suite('RunLens in a real VS Code', () => {
     await vscode.commands.executeCommand('runlens.filterRuns', 'status = failed or metrics.acc > 0.855');
     assert.deepEqual(api.workspace.runs().map((r) => r.name).sort(), ['bias-prior-wip', 'too-hot']);
     await vscode.commands.executeCommand('runlens.clearFilter');
-    assert.equal(api.workspace.runs().length, 4);
+    assert.equal(api.workspace.runs().length, 5, 'the four demo runs and the reproduction of baseline');
   });
 
   test('register a version, move an alias (it says from which version), roll it back, read the history', async () => {
@@ -185,6 +185,34 @@ suite('RunLens in a real VS Code', () => {
     const done = await until('the run to finish', () => api.workspace.runs().find((r) => r.id === live.id && r.status === 'finished'), 30_000);
     assert.equal(done.metrics[0]!.count, 12);
     fs.rmSync(path.join(root, 'slow_train.py'));
+  });
+
+  test('Reproduce Run re-runs a run from its snapshot in a terminal, files the reproduction under it, and opens the report in Compare', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const gitState = () => ['status --porcelain --untracked-files=all', 'rev-parse HEAD', 'worktree list', 'for-each-ref refs/heads'].map((args) => execFileSync('git', args.split(' '), { cwd: root, encoding: 'utf8' })).join('\n');
+    const before = gitState();
+    const original = runId('faster-lr');
+    const result = await vscode.commands.executeCommand<{ report: { verdict: string; causes: unknown[] }; record: { id: string; reproduces?: string } }>('runlens.reproduceRun', original);
+    assert.ok(result, 'the command returned its result');
+    assert.equal(result.report.verdict, 'reproduced', JSON.stringify(result.report.causes));
+    assert.equal(result.record.reproduces, original);
+    assert.ok(vscode.window.terminals.some((t) => t.name === 'RunLens: reproduce faster-lr'), 'the run was shown in its own terminal');
+    assert.equal(gitState(), before, 'the working tree, HEAD, branches and worktrees are as they were');
+
+    const panel = await until('Compare with the two runs', () => api.comparePanels().find((p) => p.runIds.length === 2 && p.runIds[0] === original && p.runIds[1] === result.record.id));
+    assert.equal(panel.panel.title, 'Compare: faster-lr, faster-lr (reproduction)');
+
+    await api.workspace.refresh();
+    api.runsTree.refresh(true);
+    const [group] = api.runsTree.getChildren() as RunsNode[];
+    const top = (api.runsTree.getChildren(group) as RunsNode[]).map((n) => api.runsTree.getTreeItem(n).label);
+    assert.ok(!top.includes('faster-lr (reproduction)'), `a reproduction is not listed beside its original (${top.join(', ')})`);
+    const originalNode = (api.runsTree.getChildren(group) as RunsNode[]).find((n) => n.kind === 'run' && n.run.id === original)!;
+    const lineage = (api.runsTree.getChildren(originalNode) as RunsNode[]).find((n) => n.kind === 'section' && n.section === 'reproductions');
+    assert.ok(lineage, 'the original has a Reproductions section');
+    const reproductions = (api.runsTree.getChildren(lineage) as RunsNode[]).map((n) => api.runsTree.getTreeItem(n));
+    assert.deepEqual(reproductions.map((i) => i.label), ['faster-lr (reproduction)']);
+    assert.match(String(reproductions[0]!.description), /^reproduced · loss /);
   });
 
   test('Delete Run removes its folder and its snapshot ref', async () => {
