@@ -93,6 +93,18 @@ async function drawnCharts(frame) {
   );
 }
 
+/** The colours the charts are drawn in (opaque pixels), to tell a redraw in another theme from none. */
+async function chartColours(frame) {
+  return frame.evaluate(() => {
+    const colours = new Set();
+    for (const canvas of document.querySelectorAll('.chart canvas')) {
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < pixels.length; i += 4) if (pixels[i + 3] === 255) colours.add(`${pixels[i]},${pixels[i + 1]},${pixels[i + 2]}`);
+    }
+    return [...colours].sort();
+  });
+}
+
 async function comparePanelTests(page, shot) {
   const dialogs = [];
   const violations = [];
@@ -152,10 +164,34 @@ async function comparePanelTests(page, shot) {
   const lightFrame = await compareFrame(page);
   const redrawn = await drawnCharts(lightFrame);
   check(redrawn.length >= 3 && redrawn.every((n) => n > 200), 'charts are drawn again in the light theme');
+  const lightColours = await chartColours(lightFrame);
   await shot('07-compare-light.png');
   await lightFrame.evaluate(() => document.querySelector('#charts')?.scrollIntoView());
   await page.waitForTimeout(500);
   await shot('08-compare-charts-light.png');
+
+  // High contrast: colours from the theme's variables, charts redrawn with them.
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 880 } }).catch(() => {});
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+T');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor({ timeout: 30_000 });
+  // The list is virtualized: the theme shows only once the input narrows it.
+  await input.fill('Dark High Contrast');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Dark High Contrast' }).first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('hc-black'), null, { timeout: 30_000 });
+  await page.waitForTimeout(2000);
+  const contrastFrame = await compareFrame(page);
+  const contrast = await drawnCharts(contrastFrame);
+  const contrastBody = await contrastFrame.evaluate(() => document.body.classList.contains('vscode-high-contrast'));
+  const contrastColours = await chartColours(contrastFrame);
+  const recoloured = JSON.stringify(contrastColours) !== JSON.stringify(lightColours);
+  // Each run its own colour, even where the theme gives two chart colours one value.
+  const markers = await contrastFrame.evaluate(() => [...document.querySelectorAll('.chart')[0].querySelectorAll('.u-series:not(:first-child) .u-marker')].map((m) => getComputedStyle(m).borderColor));
+  check(markers.length === 3 && new Set(markers).size === 3, `in high contrast every run has its own colour (${JSON.stringify(markers)})`);
+  check(contrastBody && recoloured && contrast.length >= 3 && contrast.every((n) => n > 200), `charts are drawn again, in other colours, in a high-contrast theme (${contrastColours.length} colours, ${JSON.stringify(contrast)})`);
+  await shot('08b-compare-high-contrast.png');
 
   // A window reload: the panel comes back from its saved state through the serializer.
   await page.reload({ waitUntil: 'domcontentloaded' });
@@ -322,6 +358,10 @@ async function untrustedTests() {
     await page.waitForTimeout(1000);
     const offered = await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run Training' }).count();
     check(offered === 0, `Run Training is not offered in Restricted Mode (${offered} row(s))`);
+    await input.fill('>RunLens: Reproduce Run');
+    await page.waitForTimeout(1000);
+    const reproduceOffered = await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reproduce Run' }).count();
+    check(reproduceOffered === 0, `Reproduce Run is not offered in Restricted Mode (${reproduceOffered} row(s))`);
     await page.keyboard.press('Escape');
     await page.screenshot({ path: path.join(SHOTS, '09-untrusted-workspace.png') });
   } catch (err) {

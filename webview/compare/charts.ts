@@ -1,14 +1,21 @@
 import uPlot from 'uplot';
 import type { ChartSeries, XAxis } from './protocol';
 
-/** Theme colours for series, then evenly spread hues: any number of runs gets a colour. */
-function seriesColor(i: number): string {
+/**
+ * Theme colours for series, then evenly spread hues: any number of runs gets a
+ * colour. A theme may give two chart colours the same value (high contrast
+ * does): a repeat is replaced, so two runs never share a colour.
+ */
+function seriesColors(count: number): string[] {
   const names = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'];
-  if (i < names.length) {
-    const v = getComputedStyle(document.body).getPropertyValue(`--vscode-charts-${names[i]}`).trim();
-    if (v) return v;
-  }
-  return `hsl(${(i * 137.508) % 360}, 60%, 55%)`;
+  const style = getComputedStyle(document.body);
+  const used = new Set<string>();
+  return Array.from({ length: count }, (_, i) => {
+    const themed = i < names.length ? style.getPropertyValue(`--vscode-charts-${names[i]}`).trim().toLowerCase() : '';
+    const colour = themed && !used.has(themed) ? themed : `hsl(${(i * 137.508) % 360}, 60%, 55%)`;
+    used.add(colour);
+    return colour;
+  });
 }
 
 function themeVar(name: string, fallback: string): string {
@@ -111,6 +118,7 @@ export function makeChart(
   const width = Math.max(240, host.clientWidth || 600);
   // Past a few runs, hairlines: a software-rendered canvas (no GPU) strokes them several times faster than wider lines.
   const lineWidth = runNames.length > 8 ? 1 : 1.5;
+  const colours = seriesColors(runNames.length);
   const opts: uPlot.Options = {
     title: metric,
     width,
@@ -122,7 +130,7 @@ export function makeChart(
     ],
     legend: { show: runNames.length <= 12 },
     cursor: { drag: { x: true, y: false, setScale: false } },
-    series: [{ label: options.x }, ...runNames.map((name, i) => ({ label: name, stroke: seriesColor(i), width: lineWidth, spanGaps: true, points: { show: false } }))],
+    series: [{ label: options.x }, ...runNames.map((name, i) => ({ label: name, stroke: colours[i]!, width: lineWidth, spanGaps: true, points: { show: false } }))],
     hooks: {
       setSelect: [
         (u: uPlot) => {

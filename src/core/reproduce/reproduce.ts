@@ -6,7 +6,7 @@ import { execGit } from '../git/gitClient';
 import type { ParamValue } from '../params';
 import { RunRecorder } from '../recorder';
 import type { HashedPath, RunRecord } from '../runRecord';
-import { readRunRecord } from '../store';
+import { readRunRecord, withLiveStatus } from '../store';
 import { buildReport, DEFAULT_TOLERANCE, writeReport, type ReproductionReport, type Tolerance } from './report';
 
 /** A reproduction that cannot start, and why; nothing was changed. */
@@ -62,7 +62,8 @@ function isInside(child: string, parent: string): boolean {
 async function plan(options: ReproduceOptions): Promise<{ original: RunRecord; repoRoot: string; data: DataSource[] }> {
   let original: RunRecord;
   try {
-    original = readRunRecord(options.storeDir, options.runId);
+    // A run whose recorder died reads as crashed, not as running forever.
+    original = withLiveStatus(readRunRecord(options.storeDir, options.runId));
   } catch (err) {
     throw new ReproductionRefused(`run ${options.runId} cannot be read: ${(err as Error).message}`);
   }
