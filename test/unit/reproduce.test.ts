@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { ReproductionReport } from '../../src/core/reproduce/report';
 import type { RunRecord } from '../../src/core/runRecord';
-import { git, makeRepo, readJson, runCli, runIds, tempDir, write } from '../helpers/repo';
+import { git, makeRepo, readJson, runCli, runIds, startCli, tempDir, write } from '../helpers/repo';
 
 // A training script whose numbers depend on its code, its data and its seed, and (with --noise) on an unseeded random source.
 const TRAIN = `import json, random, sys
@@ -179,6 +179,31 @@ describe('reproduce', () => {
     assert.deepStrictEqual(runIds(repo), [original], 'no run recorded by a refusal');
     assert.equal(userState(repo), before);
     assert.deepStrictEqual(leftoverWorktrees(), leftBefore);
+  });
+
+  test('stopping a reproduction ends its run as killed, reports it, and still removes the worktree', async () => {
+    const repo = makeRepo({ 'slow.py': 'import json, os, time\nfor step in range(50):\n    print(json.dumps({"step": step, "loss": 1 / (step + 1)}), flush=True)\n    time.sleep(float(os.environ.get("PAUSE", "0")))\n' });
+    assert.equal(runCli(['run', '--quiet', '--', 'python3', 'slow.py'], repo).code, 0);
+    const [original] = runIds(repo);
+    const leftBefore = leftoverWorktrees();
+    const child = startCli(['reproduce', original!], repo, { PAUSE: '0.2' });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const started = Date.now();
+    while (!stdout.includes('"step": 2')) {
+      assert.ok(Date.now() - started < 20_000, 'the reproduction started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGTERM');
+    assert.equal(await exited, 1);
+    const repro = runIds(repo).find((id) => id !== original)!;
+    assert.equal(record(repo, repro).status, 'killed');
+    const r = report(repo, repro);
+    assert.equal(r.verdict, 'diverged');
+    assert.match(r.causes[0]!.text, /^the original finished \(exit 0\), the reproduction killed/);
+    assert.deepStrictEqual(leftoverWorktrees(), leftBefore, 'no worktree left behind');
+    assert.doesNotMatch(git(repo, 'worktree', 'list'), /runlens-reproduce/);
   });
 
   test('--in keeps the worktree where asked, at the snapshot, and the report says where', () => {

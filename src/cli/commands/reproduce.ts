@@ -26,8 +26,13 @@ export async function reproduceCommand(args: string[]): Promise<number> {
   const say = (text: string) => {
     if (!quiet) process.stderr.write(`runlens: ${text}\n`);
   };
+  // The worktree must go even when the user stops the run: signals end the command, not this process.
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   try {
     const result = await reproduceRun({
+      signal: abort.signal,
       storeDir,
       runId: original.id,
       into: single(parsed, 'in'),
@@ -50,5 +55,7 @@ export async function reproduceCommand(args: string[]): Promise<number> {
       return 3;
     }
     throw err;
+  } finally {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
   }
 }

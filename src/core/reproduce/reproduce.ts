@@ -28,6 +28,8 @@ export interface ReproduceOptions {
   /** Progress and warnings, one line each. */
   say?: (text: string) => void;
   onStarted?: (record: RunRecord, dir: string) => void;
+  /** Ends the reproduction early: the command is sent SIGTERM, the run ends killed, the worktree is still removed. */
+  signal?: AbortSignal;
 }
 
 export interface ReproduceResult {
@@ -168,7 +170,10 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
       reproduces: original.id,
       onStarted: options.onStarted,
     });
-    const { record, exitCode } = await recorder.run();
+    const stop = () => recorder.interrupt('SIGTERM', true);
+    options.signal?.addEventListener('abort', stop);
+    if (options.signal?.aborted) stop();
+    const { record, exitCode } = await recorder.run().finally(() => options.signal?.removeEventListener('abort', stop));
     const report = await buildReport(options.storeDir, repoRoot, original, record, options.tolerance ?? DEFAULT_TOLERANCE);
     writeReport(options.storeDir, report);
     return { original, record, report, exitCode, worktree: keep ? worktree : null };

@@ -27,12 +27,21 @@ export async function reproduceRunCommand(ws: WorkspaceRuns, extensionUri: vscod
   };
 
   const output = new vscode.EventEmitter<string>();
+  // Closing the terminal stops the run; the worktree is removed all the same.
+  const abort = new AbortController();
   let opened!: () => void;
   const whenOpen = new Promise<void>((resolve) => (opened = resolve));
   const terminal = vscode.window.createTerminal({
     name: `RunLens: reproduce ${run.name}`,
     iconPath: new vscode.ThemeIcon('debug-rerun'),
-    pty: { onDidWrite: output.event, open: () => opened(), close: () => output.dispose() },
+    pty: {
+      onDidWrite: output.event,
+      open: () => opened(),
+      close: () => {
+        abort.abort();
+        output.dispose();
+      },
+    },
   });
   terminal.show(true);
   await whenOpen;
@@ -51,6 +60,7 @@ export async function reproduceRunCommand(ws: WorkspaceRuns, extensionUri: vscod
         reproduceRun({
           storeDir: ws.storeDir,
           runId: run.id,
+          signal: abort.signal,
           strict: settings.get<boolean>('strictData') ?? false,
           tolerance,
           stdout: stream,
