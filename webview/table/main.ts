@@ -72,38 +72,72 @@ function renderHeader(): void {
   );
 }
 
-/** Row elements reused from frame to frame: scrolling changes text, not the DOM's shape. */
-const pool: HTMLElement[] = [];
+/**
+ * The rows in the DOM, by the index of the run they show. Scrolling keeps a
+ * row that stays in view as it is (only rows entering the view get text) and
+ * gives the elements of rows leaving it to those entering: a frame touches
+ * about as many rows as scrolled past, not every row in view.
+ */
+const shown = new Map<number, HTMLElement>();
+let shownData: TableRow[] | null = null;
 
-function rowElement(slot: number): HTMLElement {
-  let row = pool[slot];
-  if (!row || row.childElementCount !== columns.length) {
-    row = el('div', { class: 'row', role: 'row' }, ...columns.map((c) => el('div', { class: `cell ${c.kind}`, role: 'cell' })));
-    pool[slot] = row;
+function newRow(): HTMLElement {
+  return el('div', { class: 'row', role: 'row' }, ...columns.map((c) => el('div', { class: `cell ${c.kind}`, role: 'cell' })));
+}
+
+function fill(row: HTMLElement, r: TableRow, index: number): void {
+  row.dataset.index = String(index);
+  row.dataset.id = r.id;
+  row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
+  const cells = row.children;
+  for (let c = 0; c < r.cells.length; c++) {
+    const text = cellText(r.cells[c]!);
+    if (cells[c]!.textContent !== text) cells[c]!.textContent = text;
   }
-  return row;
+}
+
+/** Forgets what the rows show: the runs, their order or the columns changed. */
+function invalidateRows(keepElements: boolean): void {
+  if (!keepElements) {
+    windowEl.replaceChildren();
+    shown.clear();
+    return;
+  }
+  shownData = null;
 }
 
 /** Only the rows in view (and a few around) are in the DOM. */
 function renderWindow(): void {
   const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((scroller.scrollTop + scroller.clientHeight) / ROW_HEIGHT) + OVERSCAN);
-  windowEl.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
-  const nodes: HTMLElement[] = [];
+  const stale = shownData !== rows;
+  shownData = rows;
+  const free: HTMLElement[] = [];
+  for (const [index, row] of shown) {
+    if (stale || index < first || index >= last) {
+      shown.delete(index);
+      free.push(row);
+    }
+  }
+  let reused = 0;
   for (let i = first; i < last; i++) {
     const r = rows[i]!;
-    const row = rowElement(i - first);
-    row.className = `row status-${r.status}${selected.has(r.id) ? ' selected' : ''}`;
-    row.dataset.index = String(i);
-    row.dataset.id = r.id;
-    const cells = row.children;
-    for (let c = 0; c < r.cells.length; c++) {
-      const text = cellText(r.cells[c]!);
-      if (cells[c]!.textContent !== text) cells[c]!.textContent = text;
+    let row = shown.get(i);
+    if (!row) {
+      row = reused < free.length ? free[reused++]! : windowEl.appendChild(newRow());
+      shown.set(i, row);
+      fill(row, r, i);
     }
-    nodes.push(row);
+    const className = `row status-${r.status}${selected.has(r.id) ? ' selected' : ''}`;
+    if (row.className !== className) row.className = className;
   }
-  if (nodes.length !== windowEl.childElementCount || nodes.some((n, i) => windowEl.children[i] !== n)) windowEl.replaceChildren(...nodes);
+  for (let k = reused; k < free.length; k++) free[k]!.remove();
+  // After a new answer, put the DOM in the order shown, for screen readers (scrolling alone leaves it).
+  if (stale) {
+    const ordered: HTMLElement[] = [];
+    for (let i = first; i < last; i++) ordered.push(shown.get(i)!);
+    windowEl.append(...ordered);
+  }
 }
 
 function select(index: number, event: MouseEvent): void {
@@ -170,7 +204,7 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
     return;
   }
   const pickerChanged = JSON.stringify(available) !== JSON.stringify(message.available) || JSON.stringify(columns) !== JSON.stringify(message.columns);
-  if (JSON.stringify(columns) !== JSON.stringify(message.columns)) pool.length = 0;
+  invalidateRows(JSON.stringify(columns) === JSON.stringify(message.columns));
   columns = message.columns;
   rows = message.rows;
   available = message.available;
