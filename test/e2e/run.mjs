@@ -232,8 +232,15 @@ async function liveRunTest(page, shot) {
     const view = '[id="workbench.view.extension.runlens"]';
     const row = page.locator(`${view} .monaco-list-row`, { hasText: 'live-run' }).first();
     await row.waitFor({ timeout: 30_000 });
-    await row.hover();
-    await row.locator('.action-label[aria-label^="Show Run"]').click();
+    // The row redraws every second while the run is live, and a redraw can hide its inline actions
+    // between the hover and the click: hover again and retry.
+    for (let attempt = 0; ; attempt++) {
+      await page.mouse.move(0, 0);
+      await row.hover();
+      const clicked = await row.locator('.action-label[aria-label^="Show Run"]').click({ timeout: 3000 }).then(() => true, () => false);
+      if (clicked) break;
+      if (attempt === 5) throw new Error('the Show Run action of the live run could not be clicked');
+    }
     await page.locator('.tabs-container .tab', { hasText: 'Run: live-run' }).waitFor({ timeout: 30_000 });
     const frame = await compareFrame(page, 'Run live-run');
     const lossCell = () => frame.evaluate(() => [...document.querySelectorAll('table.metrics tr')].find((tr) => tr.querySelector('td.key')?.textContent === 'loss')?.querySelectorAll('td')[1]?.textContent ?? '');

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { readMetricsFile } from '../../src/core/metrics/metricsFile';
-import { bucketSeries, type Bucket } from '../../src/core/series/bucket';
+import { bucketColumns, bucketSeries, type Bucket } from '../../src/core/series/bucket';
 import { MetricLineScanner } from '../../src/core/series/scanner';
 import { readSeries, readSeriesColumns, seriesCacheDir, seriesExtent } from '../../src/core/series/series';
 import { SeriesPool } from '../../src/core/series/seriesPool';
@@ -148,6 +148,59 @@ describe('series', () => {
     assert.equal(zoomed!.inRange, 2);
     assert.equal(zoomed!.kind, 'buckets');
     assert.deepStrictEqual(zoomed!.kind === 'buckets' && [zoomed!.buckets[0]!.min, zoomed!.buckets[0]!.max, zoomed!.buckets[0]!.last], [2, Infinity, Infinity]);
+  });
+});
+
+describe('series from chunk summaries', () => {
+  test('bucketing from the cache\'s chunk summaries gives exactly what bucketing every point gives, as the file grows', () => {
+    const random = rng(64);
+    for (let round = 0; round < 12; round++) {
+      const store = tempDir();
+      const record = makeRecord(random);
+      const file = path.join(writeRecord(store, record), 'metrics.jsonl');
+      const steps: number[] = [];
+      const times: number[] = [];
+      const values: number[] = [];
+      let step = 0;
+      let t = 1000;
+      const grow = (n: number) => {
+        let text = '';
+        for (let i = 0; i < n; i++) {
+          // Mostly increasing steps with repeats and jumps back; some lines without a time; NaN and ±Infinity values.
+          step = random() < 0.02 ? Math.max(0, step - Math.floor(random() * 50)) : step + (random() < 0.9 ? 1 : 0);
+          const withTime = random() > 0.05;
+          t += random();
+          const r = random();
+          const value = r < 0.03 ? NaN : r < 0.04 ? Infinity : r < 0.05 ? -Infinity : Math.round((random() - 0.3) * 1e6) / 1e3;
+          steps.push(step);
+          times.push(withTime ? t : NaN);
+          values.push(value);
+          const shown = Number.isNaN(value) ? '"NaN"' : value === Infinity ? '"Infinity"' : value === -Infinity ? '"-Infinity"' : String(value);
+          text += `{"step":${step}${withTime ? `,"t":${t}` : ''},"loss":${shown}}\n`;
+        }
+        fs.appendFileSync(file, text);
+      };
+      for (const piece of [1 + Math.floor(random() * 100), 1 + Math.floor(random() * 3000), 1 + Math.floor(random() * 700)]) {
+        grow(piece);
+        const t0 = times.find((v) => !Number.isNaN(v)) ?? 0;
+        const axes = { step: Float64Array.from(steps), time: Float64Array.from(times), relative: Float64Array.from(times, (v) => v - t0) };
+        for (const x of ['step', 'time', 'relative'] as const) {
+          for (const buckets of [1, 7, 50, 400, 5000]) {
+            const extent = [...axes[x]].filter((v) => !Number.isNaN(v));
+            const [lo, hi] = [Math.min(...extent), Math.max(...extent)];
+            const a = lo + (hi - lo) * random();
+            const ranges: ([number, number] | undefined)[] = [undefined, [a, a + (hi - a) * random()], [lo - 10, hi + 10], [hi + 1, hi + 2]];
+            for (const range of ranges) {
+              const [got] = readSeriesColumns(store, [record.id], { metric: 'loss', x, buckets, range });
+              const want = bucketColumns(axes[x], Float64Array.from(values), buckets, range);
+              const { runId: _r, metric: _m, x: _x, total, badLines: _b, unfinishedBytes: _u, ...bucketed } = got!;
+              assert.equal(total, values.length);
+              assert.deepStrictEqual(bucketed, want, `round ${round}, ${values.length} points, x ${x}, ${buckets} buckets, range ${JSON.stringify(range)}`);
+            }
+          }
+        }
+      }
+    }
   });
 });
 

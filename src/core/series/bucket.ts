@@ -90,57 +90,103 @@ export function bucketColumns(x: Float64Array, y: Float64Array, buckets: number,
     }
     return { kind: 'points', xs: px, ys: py, range: [lo, hi], inRange };
   }
-  const width = (hi - lo) / buckets;
-  const min = new Float64Array(buckets).fill(NaN);
-  const max = new Float64Array(buckets).fill(NaN);
-  const last = new Float64Array(buckets).fill(NaN);
-  const lastX = new Float64Array(buckets).fill(NaN);
-  const count = new Uint32Array(buckets);
-  const nan = new Uint32Array(buckets);
+  const acc = new BucketAccumulator(lo, hi, buckets);
   for (let i = 0; i < n; i++) {
     const xi = x[i]!;
-    if (!(xi >= lo && xi <= hi)) continue;
-    // Division, not a multiplied reciprocal: the two disagree on points that sit on a boundary.
-    let b = width > 0 ? ((xi - lo) / width) | 0 : 0;
-    if (b >= buckets) b = buckets - 1;
-    const yi = y[i]!;
-    count[b]!++;
-    last[b] = yi;
-    lastX[b] = xi;
-    if (yi !== yi) {
-      nan[b]!++;
-      continue;
+    if (xi >= lo && xi <= hi) acc.addPoint(xi, y[i]!);
+  }
+  return acc.finish(inRange);
+}
+
+/**
+ * Equal-width buckets over [lo, hi], filled point by point in file order, or
+ * by whole chunks whose points all fall in one bucket (from the series
+ * cache's chunk summaries): both give the same extremes, counts and last.
+ */
+export class BucketAccumulator {
+  readonly width: number;
+  private readonly min: Float64Array;
+  private readonly max: Float64Array;
+  private readonly last: Float64Array;
+  private readonly lastX: Float64Array;
+  private readonly count: Uint32Array;
+  private readonly nan: Uint32Array;
+
+  constructor(
+    private readonly lo: number,
+    private readonly hi: number,
+    private readonly buckets: number,
+  ) {
+    this.width = (hi - lo) / buckets;
+    this.min = new Float64Array(buckets).fill(NaN);
+    this.max = new Float64Array(buckets).fill(NaN);
+    this.last = new Float64Array(buckets).fill(NaN);
+    this.lastX = new Float64Array(buckets).fill(NaN);
+    this.count = new Uint32Array(buckets);
+    this.nan = new Uint32Array(buckets);
+  }
+
+  /** The bucket of an x in [lo, hi]. Division, not a multiplied reciprocal: the two disagree on points that sit on a boundary. */
+  bucketOf(x: number): number {
+    const b = this.width > 0 ? ((x - this.lo) / this.width) | 0 : 0;
+    return b >= this.buckets ? this.buckets - 1 : b;
+  }
+
+  /** One point with x in [lo, hi]. */
+  addPoint(x: number, y: number): void {
+    const b = this.bucketOf(x);
+    this.count[b]!++;
+    this.last[b] = y;
+    this.lastX[b] = x;
+    if (y !== y) {
+      this.nan[b]!++;
+      return;
     }
-    if (!(yi >= min[b]!)) min[b] = yi;
-    if (!(yi <= max[b]!)) max[b] = yi;
+    if (!(y >= this.min[b]!)) this.min[b] = y;
+    if (!(y <= this.max[b]!)) this.max[b] = y;
   }
-  let used = 0;
-  for (let b = 0; b < buckets; b++) if (count[b] !== 0) used++;
-  const out = {
-    bucket: new Uint32Array(used),
-    x0: new Float64Array(used),
-    x1: new Float64Array(used),
-    min: new Float64Array(used),
-    max: new Float64Array(used),
-    last: new Float64Array(used),
-    lastX: new Float64Array(used),
-    count: new Uint32Array(used),
-    nan: new Uint32Array(used),
-  };
-  for (let b = 0, k = 0; b < buckets; b++) {
-    if (count[b] === 0) continue;
-    out.bucket[k] = b;
-    out.x0[k] = lo + b * width;
-    out.x1[k] = b === buckets - 1 ? hi : lo + (b + 1) * width;
-    out.min[k] = min[b]!;
-    out.max[k] = max[b]!;
-    out.last[k] = last[b]!;
-    out.lastX[k] = lastX[b]!;
-    out.count[k] = count[b]!;
-    out.nan[k] = nan[b]!;
-    k++;
+
+  /** Consecutive points, all in bucket `b`, given by their summary (extremes NaN when every y is NaN). */
+  addChunk(b: number, count: number, nan: number, yMin: number, yMax: number, yLast: number, xLast: number): void {
+    this.count[b]! += count;
+    this.nan[b]! += nan;
+    this.last[b] = yLast;
+    this.lastX[b] = xLast;
+    if (yMin !== yMin) return; // every y NaN: no extremes to merge
+    if (!(yMin >= this.min[b]!)) this.min[b] = yMin;
+    if (!(yMax <= this.max[b]!)) this.max[b] = yMax;
   }
-  return { kind: 'buckets', ...out, width, range: [lo, hi], inRange };
+
+  finish(inRange: number): BucketedColumns {
+    const { buckets, lo, hi, width, count } = this;
+    let used = 0;
+    for (let b = 0; b < buckets; b++) if (count[b] !== 0) used++;
+    const out = {
+      bucket: new Uint32Array(used),
+      x0: new Float64Array(used),
+      x1: new Float64Array(used),
+      min: new Float64Array(used),
+      max: new Float64Array(used),
+      last: new Float64Array(used),
+      lastX: new Float64Array(used),
+      count: new Uint32Array(used),
+      nan: new Uint32Array(used),
+    };
+    for (let b = 0, k = 0; b < buckets; b++) {
+      if (count[b] === 0) continue;
+      out.bucket[k] = b;
+      out.x0[k] = lo + b * width;
+      out.x1[k] = b === buckets - 1 ? hi : lo + (b + 1) * width;
+      out.min[k] = this.min[b]!;
+      out.max[k] = this.max[b]!;
+      out.last[k] = this.last[b]!;
+      out.lastX[k] = this.lastX[b]!;
+      out.count[k] = count[b]!;
+      out.nan[k] = this.nan[b]!;
+      k++;
+    }
+    return { kind: 'buckets', ...out, width, range: [lo, hi], inRange };
+  }
 }
 
 /** bucketColumns as objects, for JSON output and for readers who want one record per bucket. */

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { runDir } from '../store';
-import { asObjects, bucketColumns, type Bucketed, type BucketedColumns } from './bucket';
+import { asObjects, type Bucketed, type BucketedColumns } from './bucket';
+import { bucketFromCache } from './summaryBucket';
 import { RunSeriesCache } from './seriesCache';
 
 export type XAxis = 'step' | 'time' | 'relative';
@@ -62,16 +63,10 @@ export function readSeriesColumns(storeDir: string, runIds: string[], request: S
   return runIds.map((runId) => {
     const cache = new RunSeriesCache(path.join(runDir(storeDir, runId), 'metrics.jsonl'), seriesCacheDir(storeDir, runId));
     cache.update();
-    const columns = cache.read(request.metric, [request.x === 'step' ? 'step' : 't', 'y']);
     const base = { runId, metric: request.metric, x: request.x, badLines: cache.badLines, unfinishedBytes: cache.unfinishedBytes };
-    if (!columns) return { ...base, kind: 'points', xs: new Float64Array(0), ys: new Float64Array(0), range: null, inRange: 0, total: 0 };
-    let x = request.x === 'step' ? columns.step! : columns.t!;
-    if (request.x === 'relative') {
-      const t0 = cache.t0 ?? 0;
-      x = x.map((t) => t - t0);
-    }
-    const y = columns.y!;
-    return { ...base, ...bucketColumns(x, y, request.buckets, request.range), total: y.length };
+    const total = cache.pointCount(request.metric);
+    const shift = request.x === 'relative' ? (cache.t0 ?? 0) : 0;
+    return { ...base, ...bucketFromCache(cache, request.metric, request.x === 'step' ? 'step' : 't', shift, request.buckets, request.range), total };
   });
 }
 

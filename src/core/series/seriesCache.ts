@@ -6,10 +6,89 @@ import { GrowableFloat64 } from './growable';
 import { readWholeLines } from '../wholeLines';
 import { MetricLineScanner } from './scanner';
 
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 const READ_CHUNK = 8 * 1024 * 1024;
 const COLUMNS = ['step', 't', 'y'] as const;
 export type Column = (typeof COLUMNS)[number];
+
+/**
+ * Points per chunk summary. A request whose buckets hold many chunks reads the
+ * summaries instead of the points: only chunks that straddle a bucket edge
+ * (about CHUNK / points-per-bucket of them) are read point by point.
+ */
+export const CHUNK = 64;
+/** The fields of one chunk's summary, in the order stored. Extremes leave NaN out; `*Nan` count it. */
+export const SUMMARY_FIELDS = ['stepMin', 'stepMax', 'stepLast', 'tMin', 'tMax', 'tLast', 'tNan', 'yMin', 'yMax', 'yLast', 'yNan', 'count'] as const;
+export const S = Object.fromEntries(SUMMARY_FIELDS.map((name, i) => [name, i])) as Record<(typeof SUMMARY_FIELDS)[number], number>;
+const SUMMARY_SIZE = SUMMARY_FIELDS.length;
+
+/** Summaries of consecutive chunks of CHUNK points (the last one may be partial). */
+function summarize(step: Float64Array, t: Float64Array, y: Float64Array): Float64Array {
+  const chunks = Math.ceil(y.length / CHUNK);
+  const out = new Float64Array(chunks * SUMMARY_SIZE);
+  for (let c = 0; c < chunks; c++) {
+    const from = c * CHUNK;
+    const to = Math.min(y.length, from + CHUNK);
+    let stepMin = Infinity, stepMax = -Infinity, tMin = Infinity, tMax = -Infinity, tNan = 0, yNan = 0;
+    let yMin = NaN, yMax = NaN;
+    for (let i = from; i < to; i++) {
+      const si = step[i]!;
+      if (si < stepMin) stepMin = si;
+      if (si > stepMax) stepMax = si;
+      const ti = t[i]!;
+      if (ti !== ti) tNan++;
+      else {
+        if (ti < tMin) tMin = ti;
+        if (ti > tMax) tMax = ti;
+      }
+      const yi = y[i]!;
+      // The same comparisons as bucketing point by point, so merged chunks give the same extremes.
+      if (yi !== yi) yNan++;
+      else {
+        if (!(yi >= yMin)) yMin = yi;
+        if (!(yi <= yMax)) yMax = yi;
+      }
+    }
+    const o = c * SUMMARY_SIZE;
+    out[o + S.stepMin] = stepMin;
+    out[o + S.stepMax] = stepMax;
+    out[o + S.stepLast] = step[to - 1]!;
+    out[o + S.tMin] = tMin;
+    out[o + S.tMax] = tMax;
+    out[o + S.tLast] = t[to - 1]!;
+    out[o + S.tNan] = tNan;
+    out[o + S.yMin] = yMin;
+    out[o + S.yMax] = yMax;
+    out[o + S.yLast] = y[to - 1]!;
+    out[o + S.yNan] = yNan;
+    out[o + S.count] = to - from;
+  }
+  return out;
+}
+
+function readAt(file: string, out: Float64Array, position: number, what: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    for (let offset = 0; offset < bytes.length; ) {
+      const n = fs.readSync(fd, bytes, offset, bytes.length - offset, position + offset);
+      if (n === 0) throw new Error(`series cache for ${what} is shorter than its index says`);
+      offset += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function writeAt(file: string, data: Float64Array, position: number): void {
+  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+  try {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 interface CacheIndex {
   version: number;
@@ -147,18 +226,21 @@ export class RunSeriesCache {
       const entry = (index.metrics[metric] ??= { file: fileFor(metric), count: 0, steps: null, times: null });
       entry.steps = widen(entry.steps, columns.step.view());
       entry.times = widen(entry.times, columns.t.view());
-      for (const column of COLUMNS) {
-        // Written at the position the count implies, not appended: two processes updating
-        // the same cache from the same append-only file write the same bytes to the same place.
-        const fd = fs.openSync(path.join(this.dir, `${entry.file}.${column}`), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
-        try {
-          const view = columns[column].view();
-          const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-          for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done, entry.count * 8 + done);
-        } finally {
-          fs.closeSync(fd);
-        }
-      }
+      // Written at the position the count implies, not appended: two processes updating
+      // the same cache from the same append-only file write the same bytes to the same place.
+      for (const column of COLUMNS) writeAt(path.join(this.dir, `${entry.file}.${column}`), columns[column].view(), entry.count * 8);
+      // The last chunk may have been partial: its summary is made again with the new points.
+      const firstChunk = Math.floor(entry.count / CHUNK);
+      const carried = entry.count - firstChunk * CHUNK;
+      const joined = (column: Column) => {
+        const added = columns[column].view();
+        if (carried === 0) return added;
+        const out = new Float64Array(carried + added.length);
+        readAt(path.join(this.dir, `${entry.file}.${column}`), out.subarray(0, carried), firstChunk * CHUNK * 8, metric);
+        out.set(added, carried);
+        return out;
+      };
+      writeAt(path.join(this.dir, `${entry.file}.sum`), summarize(joined('step'), joined('t'), joined('y')), firstChunk * SUMMARY_SIZE * 8);
       entry.count += columns.y.length;
     }
     writeJsonAtomic(this.indexFile, index);
@@ -174,23 +256,55 @@ export class RunSeriesCache {
   read(metric: string, columns: readonly Column[] = COLUMNS): Partial<SeriesColumns> | null {
     const entry = this.index.metrics[metric];
     if (!entry) return null;
-    const read = (name: Column) => {
-      const out = new Float64Array(entry.count);
-      const fd = fs.openSync(path.join(this.dir, `${entry.file}.${name}`), 'r');
-      try {
+    const out: Partial<SeriesColumns> = {};
+    for (const name of columns) out[name] = this.readRange(metric, name, 0, entry.count);
+    return out;
+  }
+
+  /** Points `from` to `to` (exclusive) of one column. */
+  readRange(metric: string, column: Column, from: number, to: number): Float64Array {
+    const entry = this.index.metrics[metric]!;
+    const out = new Float64Array(Math.max(0, Math.min(to, entry.count) - from));
+    if (out.length > 0) readAt(path.join(this.dir, `${entry.file}.${column}`), out, from * 8, metric);
+    return out;
+  }
+
+  /**
+   * Reads ranges of one metric's columns through files kept open until
+   * `close`: bucketing from summaries reads hundreds of small ranges.
+   */
+  rangeReader(metric: string): { read(column: Column, from: number, to: number): Float64Array; close(): void } {
+    const entry = this.index.metrics[metric]!;
+    const fds = new Map<Column, number>();
+    return {
+      read: (column, from, to) => {
+        const out = new Float64Array(Math.max(0, Math.min(to, entry.count) - from));
+        let fd = fds.get(column);
+        if (fd === undefined) fds.set(column, (fd = fs.openSync(path.join(this.dir, `${entry.file}.${column}`), 'r')));
         const bytes = new Uint8Array(out.buffer);
         for (let offset = 0; offset < bytes.length; ) {
-          const n = fs.readSync(fd, bytes, offset, bytes.length - offset, offset);
+          const n = fs.readSync(fd, bytes, offset, bytes.length - offset, from * 8 + offset);
           if (n === 0) throw new Error(`series cache for ${metric} is shorter than its index says`);
           offset += n;
         }
-      } finally {
-        fs.closeSync(fd);
-      }
-      return out;
+        return out;
+      },
+      close: () => {
+        for (const fd of fds.values()) fs.closeSync(fd);
+      },
     };
-    const out: Partial<SeriesColumns> = {};
-    for (const name of columns) out[name] = read(name);
+  }
+
+  /** The chunk summaries of one metric (SUMMARY_FIELDS per chunk of CHUNK points); null when the run never logged it. */
+  summaries(metric: string): Float64Array | null {
+    const entry = this.index.metrics[metric];
+    if (!entry) return null;
+    const out = new Float64Array(Math.ceil(entry.count / CHUNK) * SUMMARY_SIZE);
+    if (out.length > 0) readAt(path.join(this.dir, `${entry.file}.sum`), out, 0, metric);
     return out;
+  }
+
+  pointCount(metric: string): number {
+    return this.index.metrics[metric]?.count ?? 0;
   }
 }
