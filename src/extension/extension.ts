@@ -1,8 +1,8 @@
-import { reproduceRunCommand } from './commands/reproduceCommand';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { compareRuns, compareWithWorkspace, openCommit, openFileAtRun } from './commands/codeCommands';
 import { registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
+import { reproduceRunCommand } from './commands/reproduceCommand';
 import { copyRunId, deleteRunCommand, filterRuns, runTraining } from './commands/runCommands';
 import { runFromTarget, type CommandTarget } from './commands/targets';
 import { DOC_SCHEME, RunLensDocuments } from './documents';

@@ -1,6 +1,6 @@
-import { readReport } from '../core/reproduce/report';
 import * as vscode from 'vscode';
 import type { IndexedRun } from '../core/index/runIndex';
+import { readReport } from '../core/reproduce/report';
 import type { RunRecord } from '../core/runRecord';
 import { formatAge, formatNumber, primaryMetric } from './format';
 import { runFileUri } from './runFileSystem';

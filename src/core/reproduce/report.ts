@@ -11,6 +11,11 @@ export * from './reportTypes';
 
 export const REPORT_FILE = 'reproduction.json';
 
+/** A path declared relative to the run's folder, as a path in the repository (posix, no trailing slash). */
+export function pathInRepo(cwdInRepo: string | null, declared: string): string {
+  return path.posix.normalize(path.posix.join(cwdInRepo ?? '', declared.split(path.sep).join('/'))).replace(/\/$/, '');
+}
+
 export function agree(a: number, b: number, tolerance: Tolerance): boolean {
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
   if (a === b) return true; // ±Infinity included
@@ -71,7 +76,7 @@ async function compareCode(original: RunRecord, reproduction: RunRecord, repoRoo
   const fields = splitNul(await execGit(repoRoot, ['diff-tree', '-r', '-z', '--no-renames', '--name-status', original.git.tree, reproduction.git.tree]));
   const dataPaths = original.data
     .filter((d) => !path.isAbsolute(d.path))
-    .map((d) => path.posix.normalize(path.posix.join(original.cwdInRepo ?? '', d.path.split(path.sep).join('/'))).replace(/\/$/, ''));
+    .map((d) => pathInRepo(original.cwdInRepo, d.path));
   const files: { path: string; status: string }[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const file = fields[i + 1]!;

@@ -7,7 +7,7 @@ import type { ParamValue } from '../params';
 import { RunRecorder } from '../recorder';
 import type { HashedPath, RunRecord } from '../runRecord';
 import { readRunRecord, withLiveStatus } from '../store';
-import { buildReport, DEFAULT_TOLERANCE, writeReport, type ReproductionReport, type Tolerance } from './report';
+import { buildReport, DEFAULT_TOLERANCE, pathInRepo, writeReport, type ReproductionReport, type Tolerance } from './report';
 
 /** A reproduction that cannot start, and why; nothing was changed. */
 export class ReproductionRefused extends Error {}
@@ -96,7 +96,7 @@ async function plan(options: ReproduceOptions): Promise<{ original: RunRecord; r
       data.push({ declared, from: 'absolute', source: declared.path });
       continue;
     }
-    const inRepo = path.posix.normalize(path.posix.join(original.cwdInRepo ?? '', declared.path.split(path.sep).join('/'))).replace(/\/$/, '');
+    const inRepo = pathInRepo(original.cwdInRepo, declared.path);
     if (await gitOk(repoRoot, ['cat-file', '-t', `${git.snapshot}:${inRepo}`])) {
       data.push({ declared, from: 'snapshot', source: inRepo });
       continue;

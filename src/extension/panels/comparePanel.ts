@@ -1,4 +1,3 @@
-import { readReport, type ReproductionReport } from '../../core/reproduce/report';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
@@ -7,6 +6,7 @@ import { buildComparison } from '../../core/compare';
 import { execGit, splitNul } from '../../core/git/gitClient';
 import { readSnapshotFile } from '../../core/git/snapshotFiles';
 import type { MetricsSummary, RunRecord } from '../../core/runRecord';
+import { readReport, type ReproductionReport } from '../../core/reproduce/report';
 import { runDir } from '../../core/store';
 import { SeriesPool } from '../../core/series/seriesPool';
 import { runFileUri } from '../runFileSystem';
