@@ -202,6 +202,20 @@ async function comparePanelTests(page, shot) {
   check(JSON.stringify(restoredNames) === JSON.stringify(header), `after a window reload the Compare panel is restored with its runs (${JSON.stringify(restoredNames)})`);
 }
 
+/**
+ * Clicks a tree row's inline action. A row redraws every second while a run is live, and a redraw
+ * can hide its inline actions between the hover and the click: hover again and retry.
+ */
+async function clickInlineAction(page, row, label) {
+  for (let attempt = 0; ; attempt++) {
+    await page.mouse.move(0, 0);
+    await row.hover();
+    const clicked = await row.locator(`.action-label[aria-label^="${label}"]`).click({ timeout: 3000 }).then(() => true, () => false);
+    if (clicked) return;
+    if (attempt === 5) throw new Error(`the ${label} action could not be clicked`);
+  }
+}
+
 /** The demo's reproduction of baseline: filed under it with its verdict, and its report on top of Compare. */
 async function reproductionTest(page, shot) {
   const view = '[id="workbench.view.extension.runlens"]';
@@ -221,6 +235,22 @@ async function reproductionTest(page, shot) {
   const verdict = await frame.evaluate(() => [document.querySelector('#verdict')?.textContent, [...document.querySelectorAll('table.agreement td.key')].map((td) => td.textContent)]);
   check(verdict[0]?.startsWith('Reproduced') && verdict[1].includes('loss') && verdict[1].includes('acc'), `Compare shows the reproduction report on top (${JSON.stringify(verdict)})`);
   await shot('14-reproduction-report.png');
+
+  // One click from a run's panel: Reproduce re-runs it and opens the report.
+  await clickInlineAction(page, row('faster-lr'), 'Show Run');
+  const runFrame = await compareFrame(page, 'Run faster-lr');
+  await runFrame.locator('#reproduce').click();
+  await page.locator('.tabs-container .tab', { hasText: 'faster-lr (reproduction)' }).waitFor({ timeout: 60_000 });
+  let reportText = null;
+  for (let i = 0; i < 120 && !reportText; i++) {
+    for (const f of page.frames()) {
+      const text = await f.evaluate(() => (document.querySelector('table.runs')?.textContent?.includes('faster-lr (reproduction)') ? document.querySelector('#verdict')?.textContent : null)).catch(() => null);
+      if (text) reportText = text;
+    }
+    if (!reportText) await page.waitForTimeout(250);
+  }
+  check(reportText?.startsWith('Reproduced') === true, `the Reproduce button of a run's panel re-runs it and shows the report (${reportText})`);
+  await shot('15-reproduce-from-run-panel.png');
 }
 
 /** A run still running, shown in its own panel: its metrics move on screen while it trains. */
@@ -232,15 +262,7 @@ async function liveRunTest(page, shot) {
     const view = '[id="workbench.view.extension.runlens"]';
     const row = page.locator(`${view} .monaco-list-row`, { hasText: 'live-run' }).first();
     await row.waitFor({ timeout: 30_000 });
-    // The row redraws every second while the run is live, and a redraw can hide its inline actions
-    // between the hover and the click: hover again and retry.
-    for (let attempt = 0; ; attempt++) {
-      await page.mouse.move(0, 0);
-      await row.hover();
-      const clicked = await row.locator('.action-label[aria-label^="Show Run"]').click({ timeout: 3000 }).then(() => true, () => false);
-      if (clicked) break;
-      if (attempt === 5) throw new Error('the Show Run action of the live run could not be clicked');
-    }
+    await clickInlineAction(page, row, 'Show Run');
     await page.locator('.tabs-container .tab', { hasText: 'Run: live-run' }).waitFor({ timeout: 30_000 });
     const frame = await compareFrame(page, 'Run live-run');
     const lossCell = () => frame.evaluate(() => [...document.querySelectorAll('table.metrics tr')].find((tr) => tr.querySelector('td.key')?.textContent === 'loss')?.querySelectorAll('td')[1]?.textContent ?? '');

@@ -3,6 +3,7 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type uPlot from 'uplot';
 import type { Comparison } from '../../src/core/compare';
 import { alignSeries, makeChart, type ChartOptions } from './charts';
@@ -166,8 +167,11 @@ function detailSections(d: RunDetail): HTMLElement[] {
   for (const f of d.files) {
     files.append(el('tr', {}, el('td', {}, f.kind), el('td', { class: 'key' }, f.path), el('td', { title: f.sha256 ?? undefined }, f.note ?? `${(f.sha256 ?? '').slice(0, 16)}…`), el('td', {}, `${f.size} bytes${f.files > 1 ? `, ${f.files} files` : ''}`)));
   }
+  const runId = comparison?.runs[0]?.id;
+  const reproduce = d.canReproduce && runId ? custom('vscode-button', { id: 'reproduce', title: 'Re-run this run from its snapshot and report what differs' }, 'Reproduce') : null;
+  reproduce?.addEventListener('click', () => post({ type: 'reproduce', runId: runId! }));
   return [
-    section('Command', 'command', el('div', {}, el('code', {}, d.command), el('div', { class: 'absent' }, `in ${d.cwd || '.'}`), ...d.problems.map((p) => el('p', { class: 'error' }, p)))),
+    section('Command', 'command', el('div', {}, el('code', {}, d.command), el('div', { class: 'absent' }, `in ${d.cwd || '.'}`), ...d.problems.map((p) => el('p', { class: 'error' }, p)), reproduce)),
     section('Environment', 'environment', d.environment.length ? env : el('p', { class: 'absent' }, 'Not recorded.'), false),
     section('Data and artifacts', 'files', d.files.length ? files : el('p', { class: 'absent' }, 'None declared.')),
     section('Output (last lines)', 'stdout', el('pre', { class: 'stdout', id: 'stdout' }, d.stdoutTail || '(nothing printed)')),

@@ -42,6 +42,8 @@ export interface RunDetail {
   files: { kind: 'data' | 'artifact'; path: string; sha256: string | null; size: number; files: number; note: string | null }[];
   stdoutTail: string;
   problems: string[];
+  /** An ended run with a code snapshot, in a trusted workspace: it can be re-run from here. */
+  canReproduce: boolean;
 }
 
 export type HostMessage =
@@ -56,6 +58,7 @@ export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'requestSeries'; requestId: number; metric: string; x: XAxis; buckets: number; range: [number, number] | null }
   | { type: 'openCode'; runId: string }
+  | { type: 'reproduce'; runId: string }
   | { type: 'openParamSource'; runId: string; key: string }
   | { type: 'openFileDiff'; file: string; leftRunId: string; rightRunId: string };
 

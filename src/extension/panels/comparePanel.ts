@@ -136,7 +136,8 @@ export class ComparePanel implements vscode.Disposable {
       ...r.data.map((d) => ({ kind: 'data' as const, path: d.path, sha256: d.sha256, size: d.size, files: d.files, note: d.kind === 'missing' ? 'missing' : null })),
       ...r.artifacts.map((a) => ({ kind: 'artifact' as const, path: a.path, sha256: a.sha256, size: a.size, files: a.files, note: a.kind === 'missing' ? 'not written' : a.stale ? 'not written by this run' : null })),
     ];
-    return { command: r.command.join(' '), cwd: r.cwdInRepo ?? r.cwd, environment, files, stdoutTail, problems: r.problems };
+    const canReproduce = Boolean(r.git) && r.status !== 'running' && vscode.workspace.isTrusted;
+    return { command: r.command.join(' '), cwd: r.cwdInRepo ?? r.cwd, environment, files, stdoutTail, problems: r.problems, canReproduce };
   }
 
   private ready = false;
@@ -200,6 +201,10 @@ export class ComparePanel implements vscode.Disposable {
       }
       case 'openCode':
         await vscode.commands.executeCommand('runlens.openFileAtRun', message.runId);
+        return;
+      case 'reproduce':
+        // The command checks workspace trust itself: a page's request does not pass through the command's enablement.
+        await vscode.commands.executeCommand('runlens.reproduceRun', message.runId);
         return;
       case 'openFileDiff': {
         if (!this.ws.repoRoot) return;
