@@ -402,6 +402,17 @@ async function untrustedTests() {
   }
 }
 
+/** The frame of the Runs table, once its page has rendered. */
+async function tableFrame(page, failure) {
+  for (let i = 0; i < 240; i++) {
+    for (const f of page.frames()) {
+      if (await f.evaluate(() => Boolean(document.getElementById('scroller'))).catch(() => false)) return f;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(failure);
+}
+
 /** The Runs table over 10,000 runs: virtualized, sorted and filtered by the index, and a door to Compare. */
 async function tableTests() {
   const wsTable = path.join(WORK, 'ws-table');
@@ -425,14 +436,7 @@ async function tableTests() {
     await input.fill('>RunLens: Runs Table');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Runs Table' }).first().waitFor({ timeout: 60_000 });
     await page.keyboard.press('Enter');
-    let frame = null;
-    for (let i = 0; i < 240 && !frame; i++) {
-      for (const f of page.frames()) {
-        if (await f.evaluate(() => Boolean(document.getElementById('scroller'))).catch(() => false)) frame = f;
-      }
-      if (!frame) await page.waitForTimeout(250);
-    }
-    if (!frame) throw new Error('the Runs table did not render');
+    const frame = await tableFrame(page, 'the Runs table did not render');
     await frame.waitForFunction(() => document.querySelector('.count')?.textContent === '10,000 runs', null, { timeout: 60_000 });
     const inDom = await frame.evaluate(() => document.querySelectorAll('.window .row').length);
     check(inDom > 10 && inDom < 120, `10,000 runs listed, ${inDom} rows in the DOM (virtualized)`);
@@ -494,14 +498,7 @@ async function tableTests() {
     await page.reload({ waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
     await page.locator('.tabs-container .tab', { hasText: 'Runs Table' }).first().click({ timeout: 60_000 });
-    let revived = null;
-    for (let i = 0; i < 240 && !revived; i++) {
-      for (const f of page.frames()) {
-        if (await f.evaluate(() => Boolean(document.getElementById('scroller'))).catch(() => false)) revived = f;
-      }
-      if (!revived) await page.waitForTimeout(250);
-    }
-    if (!revived) throw new Error('the Runs table did not come back after a reload');
+    const revived = await tableFrame(page, 'the Runs table did not come back after a reload');
     await revived.waitForFunction(() => /^[\d,]+ runs$/.test(document.querySelector('.count')?.textContent ?? ''), null, { timeout: 60_000 });
     const restoredCount = await revived.evaluate(() => [document.querySelector('.count')?.textContent, document.querySelectorAll('.window .row').length]);
     check(restoredCount[0] === grown || restoredCount[0] === '10,001 runs', `after a window reload the Runs table is restored and lists the runs (${JSON.stringify(restoredCount)})`);
