@@ -79,10 +79,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
       const run = await runFromTarget(ws, t, 'Show which run?');
       return run ? ComparePanel.show(context.extensionUri, ws, [run.id]) : undefined;
     }),
-    command('runlens.showTable', () => TablePanel.show(context.extensionUri, ws)),
+    command('runlens.showTable', () => TablePanel.show(context.extensionUri, ws, context.workspaceState)),
     vscode.window.registerWebviewPanelSerializer(TABLE_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => {
-        TablePanel.revive(panel, context.extensionUri, ws);
+        TablePanel.revive(panel, context.extensionUri, ws, context.workspaceState);
       },
     }),
     // The title-bar button passes nothing: it compares what is selected in the view.

@@ -203,6 +203,11 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
     showRows(message.total, true);
     return;
   }
+  if (message.query.where !== state.where || message.query.sort !== state.sort || JSON.stringify(message.query.columns) !== JSON.stringify(state.columns)) {
+    Object.assign(state, message.query);
+    whereField.value = state.where;
+    vscode.setState(state);
+  }
   const pickerChanged = JSON.stringify(available) !== JSON.stringify(message.available) || JSON.stringify(columns) !== JSON.stringify(message.columns);
   invalidateRows(JSON.stringify(columns) === JSON.stringify(message.columns));
   columns = message.columns;

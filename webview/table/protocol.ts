@@ -20,7 +20,8 @@ export type TableHostMessage =
    * Every row of a query. A big answer comes twice: the first screenful at once
    * (`complete: false`), then all of it, so the first rows do not wait for the last.
    */
-  | { type: 'rows'; requestId: number; columns: TableColumn[]; rows: TableRow[]; available: { params: string[]; metrics: string[] }; total: number; complete: boolean }
+  /** `query` is what was answered: the page's own, or the one the host kept for a table restored after a reload. */
+  | { type: 'rows'; requestId: number; query: TableState; columns: TableColumn[]; rows: TableRow[]; available: { params: string[]; metrics: string[] }; total: number; complete: boolean }
   /**
    * The same query answered again after runs changed: only the rows that
    * changed or appeared, and the new order of ids when it moved (null when not).

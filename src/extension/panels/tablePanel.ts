@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { TableColumn, TableHostMessage, TableRow, TableWebviewMessage } from '../../../webview/table/protocol';
+import type { TableColumn, TableHostMessage, TableRow, TableState, TableWebviewMessage } from '../../../webview/table/protocol';
 import { QuerySyntaxError } from '../../core/query/ast';
 import { parseQuery, parseSort } from '../../core/query/parse';
 import type { IndexedRun } from '../../core/index/runIndex';
@@ -8,6 +8,8 @@ import { panelOptions, panelPage } from './webviewPage';
 import { ComparePanel } from './comparePanel';
 
 export const TABLE_VIEW_TYPE = 'runlens.table';
+/** The last query answered, for a table restored after a reload (workspace state). */
+const LAST_QUERY = 'runlens.table.lastQuery';
 /** Rows sent ahead of the rest: more than a tall window shows. */
 const FIRST_SCREEN = 100;
 
@@ -42,24 +44,31 @@ export class TablePanel implements vscode.Disposable {
   /** What the page shows now, so a refresh of the same query sends only what changed. */
   private shown: { requestId: number; shape: string; rows: Map<string, string>; order: string[] } | null = null;
 
-  static show(extensionUri: vscode.Uri, ws: WorkspaceRuns): TablePanel {
+  static show(extensionUri: vscode.Uri, ws: WorkspaceRuns, memento: vscode.Memento): TablePanel {
     if (TablePanel.current) {
       TablePanel.current.panel.reveal();
       return TablePanel.current;
     }
     const panel = vscode.window.createWebviewPanel(TABLE_VIEW_TYPE, 'Runs Table', vscode.ViewColumn.Beside, panelOptions(extensionUri));
-    return new TablePanel(panel, extensionUri, ws);
+    return new TablePanel(panel, extensionUri, ws, memento, null);
   }
 
-  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, ws: WorkspaceRuns): TablePanel {
+  /**
+   * A table VS Code restored after a reload. The page restores its own query
+   * only if VS Code saved the page's state in time (code-server often had
+   * not); the host's copy of the last query wins, and the page adopts it.
+   */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, ws: WorkspaceRuns, memento: vscode.Memento): TablePanel {
     panel.webview.options = panelOptions(extensionUri);
-    return new TablePanel(panel, extensionUri, ws);
+    return new TablePanel(panel, extensionUri, ws, memento, memento.get<TableState>(LAST_QUERY) ?? null);
   }
 
   private constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
     private readonly ws: WorkspaceRuns,
+    private readonly memento: vscode.Memento,
+    private restored: TableState | null,
   ) {
     TablePanel.current = this;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'runlens.svg');
@@ -96,8 +105,11 @@ export class TablePanel implements vscode.Disposable {
     await this.answer(message, false);
   }
 
-  private async answer(message: Extract<TableWebviewMessage, { type: 'query' }>, refresh: boolean): Promise<void> {
+  private async answer(asked: Extract<TableWebviewMessage, { type: 'query' }>, refresh: boolean): Promise<void> {
+    const message = this.restored ? { ...asked, ...this.restored } : asked;
+    this.restored = null;
     this.lastQuery = message;
+    const query: TableState = { where: message.where, sort: message.sort, columns: message.columns };
     try {
       const where = parseQuery(message.where);
       const sort = message.sort.trim() ? parseSort(message.sort) : [];
@@ -116,7 +128,7 @@ export class TablePanel implements vscode.Disposable {
         const first = rowsOf(await this.ws.table(where, sort, paramKeys, FIRST_SCREEN));
         if (first.length === FIRST_SCREEN) {
           // Delivered before the whole query holds the thread: a message posted just before it would wait for it.
-          const firstScreen: TableHostMessage = { type: 'rows', requestId: message.requestId, columns, rows: first, available: keys, total: first.length, complete: false };
+          const firstScreen: TableHostMessage = { type: 'rows', requestId: message.requestId, query, columns, rows: first, available: keys, total: first.length, complete: false };
           await this.panel.webview.postMessage(firstScreen);
         }
       }
@@ -129,9 +141,10 @@ export class TablePanel implements vscode.Disposable {
         const moved = order.length !== before.order.length || order.some((id, i) => before.order[i] !== id);
         if (changed.length > 0 || moved) this.post({ type: 'patch', requestId: message.requestId, changed, order: moved ? order : null, total: rows.length });
       } else {
-        this.post({ type: 'rows', requestId: message.requestId, columns, rows, available: keys, total: rows.length, complete: true });
+        this.post({ type: 'rows', requestId: message.requestId, query, columns, rows, available: keys, total: rows.length, complete: true });
       }
       this.shown = { requestId: message.requestId, shape, rows: sent, order };
+      if (!refresh) await this.memento.update(LAST_QUERY, query);
     } catch (err) {
       const text = err instanceof QuerySyntaxError ? `${err.message}\n${err.pointer()}` : (err as Error).message;
       this.post({ type: 'error', requestId: message.requestId, message: text });
