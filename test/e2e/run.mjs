@@ -40,6 +40,8 @@ fs.writeFileSync(
     'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off', 'update.mode': 'none',
     'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'extensions.ignoreRecommendations': true, 'chat.disableAIFeatures': true,
     'workbench.secondarySideBar.defaultVisibility': 'hidden', 'window.restoreWindows': 'none', 'git.enabled': false, 'workbench.colorTheme': 'Default Dark Modern',
+    // Tooltips wait longer than a test's hover: an open one can cover the row a test clicks next.
+    'workbench.hover.delay': 3000,
   }),
 );
 
@@ -321,6 +323,9 @@ async function uiTests() {
 
     await page.locator(`${view} .monaco-list-row`, { hasText: 'bias-prior-wip' }).first().click();
     await rows().filter({ hasText: 'Code' }).first().waitFor({ timeout: 30_000 });
+    // The run's tooltip (built on hover) can cover the row below it: move away and let it close first.
+    await page.mouse.move(700, 5);
+    await page.locator('.context-view .monaco-hover, .workbench-hover').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
     await rows().filter({ hasText: 'Code' }).first().click();
     await rows().filter({ hasText: 'NOTES.md' }).first().waitFor({ timeout: 30_000 });
     check(true, 'expanding a run shows its code changes, untracked NOTES.md included');
