@@ -107,6 +107,24 @@ async function chartColours(frame) {
   });
 }
 
+/**
+ * Picks a colour theme with the theme picker's own keybinding (typing its name in the palette also
+ * matches the marketplace browser), then waits for the workbench to wear it and the panels to redraw.
+ */
+async function switchTheme(page, theme, workbenchClass) {
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 880 } }).catch(() => {});
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+T');
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30_000 });
+  // The list is virtualized: a theme shows only once the input narrows it.
+  await page.locator('.quick-input-widget input').fill(theme);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first().waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((cls) => document.querySelector('.monaco-workbench')?.classList.contains(cls), workbenchClass, { timeout: 30_000 });
+  await page.waitForTimeout(2000);
+}
+
 async function comparePanelTests(page, shot) {
   const dialogs = [];
   const violations = [];
@@ -152,17 +170,7 @@ async function comparePanelTests(page, shot) {
   check(dialogs.length === 0, `no script ran (dialogs: ${JSON.stringify(dialogs)})`);
   check(violations.length === 0, `no CSP violation (${JSON.stringify(violations.slice(0, 3))})`);
   await shot('06-compare-dark.png');
-  // The theme picker by its own keybinding: typing its name in the palette also matches the marketplace browser.
-  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 880 } }).catch(() => {});
-  await page.keyboard.press('Control+K');
-  await page.keyboard.press('Control+T');
-  const input = page.locator('.quick-input-widget input');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor({ timeout: 30_000 });
-  await input.fill('Light Modern');
-  await page.waitForTimeout(300);
-  await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), null, { timeout: 30_000 });
-  await page.waitForTimeout(2000);
+  await switchTheme(page, 'Light Modern', 'vs');
   const lightFrame = await compareFrame(page);
   const redrawn = await drawnCharts(lightFrame);
   check(redrawn.length >= 3 && redrawn.every((n) => n > 200), 'charts are drawn again in the light theme');
@@ -173,17 +181,7 @@ async function comparePanelTests(page, shot) {
   await shot('08-compare-charts-light.png');
 
   // High contrast: colours from the theme's variables, charts redrawn with them.
-  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 880 } }).catch(() => {});
-  await page.keyboard.press('Control+K');
-  await page.keyboard.press('Control+T');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor({ timeout: 30_000 });
-  // The list is virtualized: the theme shows only once the input narrows it.
-  await input.fill('Dark High Contrast');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Dark High Contrast' }).first().waitFor({ timeout: 30_000 });
-  await page.waitForTimeout(300);
-  await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('hc-black'), null, { timeout: 30_000 });
-  await page.waitForTimeout(2000);
+  await switchTheme(page, 'Dark High Contrast', 'hc-black');
   const contrastFrame = await compareFrame(page);
   const contrast = await drawnCharts(contrastFrame);
   const contrastBody = await contrastFrame.evaluate(() => document.body.classList.contains('vscode-high-contrast'));

@@ -105,13 +105,6 @@ interface CacheIndex {
   metrics: Record<string, { file: string; count: number; steps: [number, number] | null; times: [number, number] | null }>;
 }
 
-/** One metric's points, as parallel columns. */
-export interface SeriesColumns {
-  step: Float64Array;
-  t: Float64Array;
-  y: Float64Array;
-}
-
 function emptyIndex(): CacheIndex {
   return { version: CACHE_VERSION, offset: 0, lastStep: -1, t0: null, badLines: 0, unfinishedBytes: 0, metrics: {} };
 }
@@ -250,23 +243,6 @@ export class RunSeriesCache {
   extent(metric: string, axis: 'step' | 't'): [number, number] | null {
     const entry = this.index.metrics[metric];
     return (axis === 'step' ? entry?.steps : entry?.times) ?? null;
-  }
-
-  /** Points of one metric; null when the run never logged it. Only the columns asked for are read. */
-  read(metric: string, columns: readonly Column[] = COLUMNS): Partial<SeriesColumns> | null {
-    const entry = this.index.metrics[metric];
-    if (!entry) return null;
-    const out: Partial<SeriesColumns> = {};
-    for (const name of columns) out[name] = this.readRange(metric, name, 0, entry.count);
-    return out;
-  }
-
-  /** Points `from` to `to` (exclusive) of one column. */
-  readRange(metric: string, column: Column, from: number, to: number): Float64Array {
-    const entry = this.index.metrics[metric]!;
-    const out = new Float64Array(Math.max(0, Math.min(to, entry.count) - from));
-    if (out.length > 0) readAt(path.join(this.dir, `${entry.file}.${column}`), out, from * 8, metric);
-    return out;
   }
 
   /**
