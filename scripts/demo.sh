@@ -4,6 +4,13 @@
 # it in VS Code (code-server) with RunLens installed, on 127.0.0.1. Ctrl-C stops it.
 #   PORT      the port (default 8080)
 #   DEMO_DIR  where the demo repository goes (default ./demo)
+#   DEMO_STATE_DIR  the demo editor's profile and extensions (default ./.demo-vscode)
+#
+# The demo editor opens the demo repository as a trusted workspace, so Run Training and Reproduce
+# work at once. code-server keeps the folders a user trusted in the browser's own storage, where no
+# script can add one, so this server, which exists only for the demo (its own port, profile and
+# extensions folder), runs with Workspace Trust off. Every other VS Code and code-server, the
+# test servers included, keeps VS Code's normal trust behaviour.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -19,7 +26,7 @@ echo "== demo repository: $DEMO"
 bash scripts/demo-workspace.sh "$DEMO"
 ( cd "$DEMO" && node "$ROOT/dist/cli.js" ls | sed 's/^/  /' )
 
-VS="$ROOT/.demo-vscode"
+VS=${DEMO_STATE_DIR:-$ROOT/.demo-vscode}
 rm -rf "$VS/exts" && mkdir -p "$VS/exts" "$VS/ud/User"
 VERSION=$(node -p "require('./package.json').version")
 ln -s "$ROOT" "$VS/exts/runlens.runlens-$VERSION"
@@ -31,5 +38,5 @@ echo
 echo "RunLens demo: open http://127.0.0.1:$PORT/?folder=$DEMO"
 echo "(click the RunLens icon in the activity bar; Ctrl-C here stops the server)"
 PATH="$(dirname "$RUNLENS_NODE24"):$PATH" XDG_CONFIG_HOME="$VS/xdg" exec "$RUNLENS_CODE_SERVER" --bind-addr "127.0.0.1:$PORT" --auth none \
-  --disable-telemetry --disable-update-check --disable-getting-started-override \
+  --disable-telemetry --disable-update-check --disable-getting-started-override --disable-workspace-trust \
   --user-data-dir "$VS/ud" --extensions-dir "$VS/exts" "$DEMO"

@@ -7,7 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
-import { ROOT, generateRuns, launchBrowser, startCodeServer } from './harness.mjs';
+import { ROOT, freePort, generateRuns, launchBrowser, startCodeServer } from './harness.mjs';
 
 const WORK = path.join(ROOT, '.e2e');
 const SHOTS = path.join(WORK, 'shots');
@@ -514,11 +514,70 @@ async function tableTests() {
   }
 }
 
+/**
+ * `npm run demo` as a newcomer runs it: scripts/demo.sh builds, makes the demo repository and serves
+ * it. The workspace opens trusted: no Restricted Mode, and Run Training is offered (the same palette
+ * query that the untrusted test expects to find nothing for).
+ */
+async function demoTests() {
+  const demoDir = path.join(WORK, 'demo');
+  const port = await freePort();
+  const logFile = path.join(WORK, 'logs', 'demo.log');
+  const demo = spawn('bash', [path.join(ROOT, 'scripts', 'demo.sh')], {
+    detached: true, stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')],
+    env: { ...process.env, PORT: String(port), DEMO_DIR: demoDir, DEMO_STATE_DIR: path.join(WORK, 'demo-vscode') },
+  });
+  const stopDemo = () => {
+    try {
+      process.kill(-demo.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  };
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    let up = false;
+    for (let i = 0; i < 480 && !up && demo.exitCode === null; i++) {
+      up = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+      if (!up) await new Promise((r) => setTimeout(r, 250));
+    }
+    if (!up) throw new Error(`npm run demo did not serve (see ${logFile}):\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
+    const printed = fs.readFileSync(logFile, 'utf8');
+    check(printed.includes(`http://127.0.0.1:${port}/?folder=${demoDir}`), 'the demo prints the address to open');
+    await page.goto(`${base}/?folder=${encodeURIComponent(demoDir)}`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+    const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
+    await icon.waitFor({ state: 'visible', timeout: 120_000 });
+    await icon.click();
+    await page.locator('[id="workbench.view.extension.runlens"] .monaco-list-row', { hasText: 'baseline' }).first().waitFor({ timeout: 60_000 });
+    const restricted = await page.locator('.statusbar', { hasText: 'Restricted Mode' }).count();
+    const trustDialog = await page.locator('.monaco-dialog-box', { hasText: /trust/i }).count();
+    check(restricted === 0 && trustDialog === 0, `the demo workspace opens trusted: no Restricted Mode, no trust prompt (${restricted}, ${trustDialog})`);
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill('>RunLens: Run Training');
+    const offered = await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run Training' }).first().waitFor({ timeout: 30_000 }).then(() => true, () => false);
+    await input.fill('>RunLens: Reproduce Run');
+    const reproduce = await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reproduce Run' }).first().waitFor({ timeout: 30_000 }).then(() => true, () => false);
+    check(offered && reproduce, `in the demo, Run Training and Reproduce Run are offered (${offered}, ${reproduce})`);
+    await page.screenshot({ path: path.join(SHOTS, '16-demo-trusted.png') });
+    await page.keyboard.press('Escape');
+  } catch (err) {
+    check(false, `npm run demo: ${err.stack ?? err}`);
+    await page.screenshot({ path: path.join(SHOTS, 'error-demo.png') }).catch(() => {});
+  } finally {
+    await page.close();
+    stopDemo();
+  }
+}
+
+// RUNLENS_E2E_ONLY=demo,table runs only those suites, for a quick loop; npm test runs them all.
+const suites = { ui: uiTests, host: extensionHostTests, untrusted: untrustedTests, table: tableTests, demo: demoTests };
+const only = process.env.RUNLENS_E2E_ONLY?.split(',').filter(Boolean);
 try {
-  await uiTests();
-  await extensionHostTests();
-  await untrustedTests();
-  await tableTests();
+  for (const [name, suite] of Object.entries(suites)) if (!only || only.includes(name)) await suite();
 } finally {
   await browser.close();
   stop();
