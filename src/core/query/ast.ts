@@ -39,6 +39,11 @@ export class QuerySyntaxError extends Error {
 
   /** The query with a caret under the problem, for terminals. */
   pointer(): string {
-    return `  ${this.query}\n  ${' '.repeat(this.position)}^`;
+    // A long query is shown as the 80 characters around the problem, one line, so the caret still points.
+    const from = Math.max(0, Math.min(this.position - 40, this.query.length - 80));
+    const shown = this.query.slice(from, from + 80).replace(/[\r\n\t]/g, ' ');
+    const before = from > 0 ? '…' : '';
+    const after = from + 80 < this.query.length ? '…' : '';
+    return `  ${before}${shown}${after}\n  ${' '.repeat(this.position - from + before.length)}^`;
   }
 }

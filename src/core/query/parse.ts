@@ -1,3 +1,4 @@
+import { compilePattern } from './pattern';
 import { ATTRIBUTES, QuerySyntaxError, type Attribute, type Comparison, type Expr, type Field, type SortKey, type Value } from './ast';
 
 type Token =
@@ -92,6 +93,8 @@ function parseField(text: string, pos: number, query: string): Field {
 
 class Parser {
   private index = 0;
+  /** How deep in parentheses and `not`s the parser is. */
+  private depth = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly query: string,
@@ -154,17 +157,26 @@ class Parser {
 
   private parseNot(): Expr {
     if (this.isKeyword(this.peek(), 'not')) {
-      this.next();
-      return { kind: 'not', expr: this.parseNot() };
+      const token = this.next();
+      this.enter(token);
+      const expr: Expr = { kind: 'not', expr: this.parseNot() };
+      this.depth--;
+      return expr;
     }
     return this.parsePrimary();
+  }
+
+  private enter(token: Token): void {
+    if (++this.depth > QUERY_LIMITS.depth) this.fail(`the query nests too deep (more than ${QUERY_LIMITS.depth} parentheses and "not"s)`, token);
   }
 
   private parsePrimary(): Expr {
     const token = this.peek();
     if (token.kind === 'paren' && token.text === '(') {
       this.next();
+      this.enter(token);
       const inner = this.parseOr();
+      this.depth--;
       const close = this.peek();
       if (close.kind !== 'paren' || close.text !== ')') this.fail(`expected ")" to close the "(" at position ${token.pos + 1}, found ${this.describe(close)}`);
       this.next();
@@ -213,7 +225,7 @@ class Parser {
     if (matches) {
       if (value.kind !== 'string') this.fail(`"${op}" matches text against a pattern; put the pattern in quotes`, valuePos);
       try {
-        new RegExp(value.value, 'i');
+        compilePattern(value.value);
       } catch (err) {
         this.fail(`invalid pattern: ${(err as Error).message}`, valuePos);
       }
@@ -236,9 +248,23 @@ class Parser {
   }
 }
 
+/**
+ * Bounds on a query, so that no query can exhaust the stack or the index's
+ * SQL depth: far above what a person writes or a filter box sends.
+ */
+export const QUERY_LIMITS = { characters: 10_000, comparisons: 256, depth: 64 };
+
 export function parseQuery(query: string): Expr | null {
   if (query.trim() === '') return null;
-  return new Parser(tokenize(query), query).parseQuery();
+  if (query.length > QUERY_LIMITS.characters) {
+    throw new QuerySyntaxError(`the query is too long (${query.length} characters; at most ${QUERY_LIMITS.characters})`, QUERY_LIMITS.characters, query);
+  }
+  const tokens = tokenize(query);
+  const comparisons = tokens.filter((t) => t.kind === 'op');
+  if (comparisons.length > QUERY_LIMITS.comparisons) {
+    throw new QuerySyntaxError(`the query has too many comparisons (${comparisons.length}; at most ${QUERY_LIMITS.comparisons})`, comparisons[QUERY_LIMITS.comparisons]!.pos, query);
+  }
+  return new Parser(tokens, query).parseQuery();
 }
 
 /** `-metrics.acc,name` → sort by acc descending, then name. */
