@@ -52,6 +52,22 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
+// A reader that stops early (`runlens ls --json | head -c 100`) closes the pipe: that ends the output, not the program with a trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
+/** An error as one line: what failed, on which file when known. RUNLENS_DEBUG=1 adds the stack. */
+function oneLine(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const e = err as NodeJS.ErrnoException;
+  const first = (e.message.split('\n')[0] ?? '').trim();
+  const text = e.code && e.path && !first.includes(e.path) ? `${first} (${e.path})` : first;
+  return process.env.RUNLENS_DEBUG === '1' && e.stack ? `${text}\n${e.stack}` : text;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -64,7 +80,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`runlens: ${err.message}\n`);
       process.exitCode = 1;
     } else {
-      process.stderr.write(`runlens: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(`runlens: ${oneLine(err)}\n`);
       process.exitCode = 1;
     }
   },

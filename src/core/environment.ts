@@ -1,18 +1,16 @@
 import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import type { EnvironmentInfo, PythonInfo } from './runRecord';
-import { stripUrlCredentials } from './git/remoteUrl';
+import { isSecretName, REDACTED, redactValue } from './secrets';
 
-export const REDACTED = '<redacted>';
-
-/** Names that hold secrets by convention (DESIGN.md section 1): their values never reach disk. */
-const SECRET_NAME = /TOKEN|SECRET|KEY|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION|SIGNATURE/i;
+/** Variable names that hold secrets by convention (DESIGN.md section 1): their values never reach disk. */
+const SECRET_NAME = /TOKEN|SECRET|KEY|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION|SIGNATURE|CONNECTION_?STRING|(^|_)PAT$|(^|_)PAT_/i;
 
 /** Terminal and desktop noise that says nothing about a training run. */
 const NOISE_NAME = /^(LS_COLORS|TERM|TERM_.*|COLORTERM|SHLVL|OLDPWD|_|PS1|PS2|PROMPT_COMMAND|DISPLAY|WINDOWID|XAUTHORITY|SSH_.*|DBUS_.*|XDG_SESSION_.*|VSCODE_.*|GIT_ASKPASS|LESS.*|MAIL|HISTFILE|HISTSIZE)$/;
 
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+export function isSecretVariable(name: string): boolean {
+  return SECRET_NAME.test(name) || isSecretName(name);
 }
 
 /** The environment worth recording, with secrets redacted by name and credentials cut out of URLs. */
@@ -21,7 +19,7 @@ export function recordableVariables(env: NodeJS.ProcessEnv): Record<string, stri
   for (const name of Object.keys(env).sort()) {
     const value = env[name];
     if (value === undefined || NOISE_NAME.test(name)) continue;
-    out[name] = isSecretName(name) ? REDACTED : stripUrlCredentials(value);
+    out[name] = isSecretVariable(name) ? REDACTED : redactValue(value);
   }
   return out;
 }

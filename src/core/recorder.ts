@@ -3,14 +3,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AppendOnlyFile } from './atomicFile';
-import { HashCache, hashPath } from './dataHash';
+import { HashCache, hashPath, hashPathInterruptibly, HashingStopped } from './dataHash';
 import { captureEnvironment } from './environment';
 import { captureSnapshot, type SnapshotLimits } from './git/snapshot';
 import { GitUnavailableError } from './git/gitClient';
 import { formatMetricRecord, parseOutputLine } from './metrics/metricLine';
 import { summarizeMetricsFile } from './metrics/metricsFile';
-import { LineSplitter } from './outputLines';
+import { DisplayLines } from './outputLines';
 import {
+  ConfigError,
   findSeed,
   flattenParams,
   isPythonCommand,
@@ -22,6 +23,8 @@ import {
 } from './params';
 import { newRunId } from './runId';
 import { RUN_RECORD_VERSION, type HashedPath, type RunRecord, type RunStatus } from './runRecord';
+import { safeText } from './safeText';
+import { redactArgv, redactParams } from './secrets';
 import { resolveStoreDir, runDir, writeRunRecord } from './store';
 
 export interface RecordOptions {
@@ -48,10 +51,21 @@ export interface RecordOptions {
   onStarted?: (record: RunRecord, dir: string) => void;
   /** The run this one re-runs (runlens reproduce). */
   reproduces?: string;
+  /** Put untracked secret-looking files (`.env`, keys) into the snapshot too. */
+  includeSecretFiles?: boolean;
+  /**
+   * The command reads from and is interrupted through the same terminal as the caller (the CLI in a
+   * terminal): it stays in the caller's process group, and a terminal's Ctrl-C reaches it directly.
+   */
+  sharesTerminal?: boolean;
+  /** Told, once each, of what could not be written (a full disk): the run goes on. */
+  onProblem?: (message: string) => void;
 }
 
 export interface RecordResult {
   record: RunRecord;
+  /** Why run.json could not be saved at the end, when it could not. */
+  unsaved?: string;
   /** The command's exit code, or 128 + signal number when a signal ended it (shell convention). */
   exitCode: number;
 }
@@ -89,17 +103,22 @@ export class RunRecorder {
     const cwd = path.resolve(opts.cwd);
     const baseEnv = opts.env ?? process.env;
     const { params, sources, configFiles } = collectParams(opts, cwd);
+    // A typo in --data must not give a "finished" run without its data lineage.
+    for (const p of opts.data ?? []) {
+      if (!fs.existsSync(path.resolve(cwd, p))) throw new ConfigError(`cannot read data ${p}: no such file or folder`);
+    }
 
     const storeDir = opts.storeDir ?? (await resolveStoreDir(cwd, baseEnv));
     const id = newRunId();
     const dir = runDir(storeDir, id);
-    fs.mkdirSync(dir, { recursive: true });
+    // What is recorded of the command: secrets redacted. The command itself runs as given.
+    const command = redactArgv(opts.command);
 
     const record: RunRecord = {
       version: RUN_RECORD_VERSION,
       id,
-      name: opts.name?.trim() || defaultRunName(opts.command, id),
-      command: opts.command,
+      name: opts.name?.trim() || defaultRunName(command, id),
+      command,
       cwd,
       cwdInRepo: null,
       startedAt: new Date().toISOString(),
@@ -113,7 +132,7 @@ export class RunRecorder {
       tags: opts.tags ?? [],
       git: null,
       gitError: null,
-      params,
+      params: redactParams(params),
       paramSources: sources,
       configFiles: [],
       env: null,
@@ -124,25 +143,39 @@ export class RunRecorder {
       problems: [],
       ...(opts.reproduces ? { reproduces: opts.reproduces } : {}),
     };
-    writeRunRecord(storeDir, record);
+    const save = () => this.tryWrite(record, 'run.json', () => writeRunRecord(storeDir, record));
+    this.tryWrite(record, 'the run folder', () => fs.mkdirSync(dir, { recursive: true }));
+    save();
 
-    try {
-      record.git = await captureSnapshot({
-        cwd,
-        runId: id,
-        storeDir,
-        message: `runlens snapshot of run ${id}\n\nname: ${record.name}\ncommand: ${JSON.stringify(opts.command)}`,
-        limits: opts.snapshotLimits,
-      });
-      record.cwdInRepo = path.relative(record.git.root, cwd).split(path.sep).join('/');
-    } catch (err) {
-      record.gitError = err instanceof GitUnavailableError ? err.message : `no code snapshot: ${(err as Error).message}`;
+    if (!this.interruptedBy) {
+      try {
+        record.git = await captureSnapshot({
+          cwd,
+          runId: id,
+          storeDir,
+          message: snapshotMessage(record),
+          limits: opts.snapshotLimits,
+          includeSecretFiles: opts.includeSecretFiles,
+        });
+        record.cwdInRepo = path.relative(record.git.root, cwd).split(path.sep).join('/');
+      } catch (err) {
+        record.gitError = err instanceof GitUnavailableError ? err.message : `no code snapshot: ${(err as Error).message}`;
+      }
     }
     const cache = new HashCache(path.join(storeDir, 'cache', 'hashes.json'));
-    record.configFiles = configFiles.map((f) => hashPath(f, cwd, cache));
-    record.data = (opts.data ?? []).map((p) => hashPath(p, cwd, cache));
-    for (const d of record.data) if (d.kind === 'missing') record.problems.push(`data ${d.path} is missing: ${d.error ?? ''}`.trim());
-    writeRunRecord(storeDir, record);
+    const stopped = () => this.interruptedBy !== null;
+    try {
+      for (const f of configFiles) record.configFiles.push(await hashPathInterruptibly(f, cwd, cache, stopped));
+      for (const p of opts.data ?? []) record.data.push(await hashPathInterruptibly(p, cwd, cache, stopped));
+    } catch (err) {
+      if (!(err instanceof HashingStopped)) throw err;
+      record.problems.push(`interrupted while hashing the declared data; the command did not start`);
+    }
+    for (const d of record.data) {
+      if (d.kind === 'missing') record.problems.push(`data ${d.path} is missing: ${d.error ?? ''}`.trim());
+      if (d.kind === 'special') record.problems.push(`data ${d.path} is ${d.error ?? 'not a regular file'}`);
+    }
+    save();
     opts.onStarted?.(record, dir);
 
     const outcome = this.interruptedBy
@@ -163,9 +196,34 @@ export class RunRecorder {
       else if (a.stale) record.problems.push(`artifact ${a.path} was not written by this run (last modified before it started)`);
     }
     mergeRunParams(record, dir);
-    cache.save();
-    writeRunRecord(storeDir, record);
-    return { record, exitCode: record.exitCode };
+    this.tryWrite(record, 'the hash cache', () => cache.save());
+    const saved = save();
+    return { record, exitCode: record.exitCode, ...(saved ? {} : { unsaved: this.writeFailures.get('run.json') }) };
+  }
+
+  /** What could not be written, by what: each is said once, in the run's problems. */
+  private readonly writeFailures = new Map<string, string>();
+
+  /**
+   * A write that may fail (a full disk, a read-only store) without ending the
+   * run: the command keeps running and keeps its exit code, the failure goes
+   * into the run's problems once, and later writes are tried again.
+   */
+  private tryWrite(record: RunRecord, what: string, write: () => void): boolean {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOSPC' ? 'no space left on the device (ENOSPC)' : code === 'EROFS' ? 'the store is on a read-only file system (EROFS)' : code === 'EACCES' || code === 'EPERM' ? `no permission to write (${code})` : (err as Error).message;
+      if (!this.writeFailures.has(what)) {
+        const message = `could not write ${what}: ${reason}`;
+        this.writeFailures.set(what, message);
+        record.problems.push(message);
+        this.options.onProblem?.(message);
+      }
+      return false;
+    }
   }
 
   private execute(record: RunRecord, storeDir: string, dir: string, baseEnv: NodeJS.ProcessEnv) {
@@ -182,16 +240,23 @@ export class RunRecorder {
     };
     if (helperDir) env.PYTHONPATH = baseEnv.PYTHONPATH ? `${helperDir}${path.delimiter}${baseEnv.PYTHONPATH}` : helperDir;
 
-    const log = new AppendOnlyFile(path.join(dir, 'stdout.log'));
-    const metrics = new AppendOnlyFile(metricsFile);
+    const open = (file: string) => {
+      let opened: AppendOnlyFile | null = null;
+      this.tryWrite(record, path.basename(file), () => (opened = new AppendOnlyFile(file)));
+      return opened as AppendOnlyFile | null;
+    };
+    const logFile = open(path.join(dir, 'stdout.log'));
+    const metricsOut = open(metricsFile);
+    const log = { append: (text: string) => logFile && this.tryWrite(record, 'stdout.log', () => logFile.append(text)), close: () => logFile?.close() };
+    const metrics = { appendLines: (text: string) => metricsOut && this.tryWrite(record, 'metrics.jsonl', () => metricsOut.appendLines(text)), close: () => metricsOut?.close() };
     const malformed = { count: 0, samples: [] as { source: string; line: number; text: string; reason: string }[] };
     let stdoutLineNo = 0;
 
-    const takeStdoutLines = (bytes: Buffer) => {
-      log.append(bytes);
+    // Metrics go to metrics.jsonl before their lines go to stdout.log: a recorder killed between
+    // the two writes may lose a line of the log, never a metric line the log shows.
+    const takeStdoutLines = (text: string) => {
       const now = Date.now() / 1000;
       let out = '';
-      const text = bytes.toString('utf8');
       let start = 0;
       while (start < text.length) {
         let end = text.indexOf('\n', start);
@@ -215,6 +280,7 @@ export class RunRecorder {
         }
       }
       metrics.appendLines(out);
+      log.append(text);
     };
 
     return new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: string | null }>((resolve) => {
@@ -222,6 +288,10 @@ export class RunRecorder {
         cwd: record.cwd,
         env,
         stdio: [opts.stdin ?? 'inherit', 'pipe', 'pipe'],
+        // Where the command shares our terminal, it stays in the terminal's foreground process group,
+        // which a Ctrl-C reaches once. Anywhere else it gets a process group of its own, so that a
+        // signal sent to our group reaches it once, through us, not twice.
+        detached: !this.options.sharesTerminal,
       });
       this.child = child;
       if (this.interruptedBy) child.kill(this.interruptedBy);
@@ -230,13 +300,13 @@ export class RunRecorder {
       const envCapture = captureEnvironment(env, python).then(
         (captured) => {
           record.env = captured;
-          if (record.status === 'running') writeRunRecord(storeDir, record);
+          if (record.status === 'running') this.tryWrite(record, 'run.json', () => writeRunRecord(storeDir, record));
         },
         (err: Error) => record.problems.push(`environment not captured: ${err.message}`),
       );
 
-      const stdoutLines = new LineSplitter();
-      const stderrLines = new LineSplitter();
+      const stdoutLines = new DisplayLines();
+      const stderrLines = new DisplayLines();
       child.stdout!.on('data', (chunk: Buffer) => {
         opts.stdout?.write(chunk);
         const lines = stdoutLines.push(chunk);
@@ -319,7 +389,7 @@ function mergeRunParams(record: RunRecord, dir: string): void {
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      for (const [k, v] of Object.entries(flattenParams(JSON.parse(line)))) {
+      for (const [k, v] of Object.entries(redactParams(flattenParams(JSON.parse(line))))) {
         record.params[k] = v;
         record.paramSources[k] = 'run';
       }
@@ -343,10 +413,27 @@ function markStale(artifact: HashedPath, cwd: string, startedMs: number): Hashed
   return newest(path.resolve(cwd, artifact.path)) < startedMs - 1000 ? { ...artifact, stale: true } : artifact;
 }
 
+/** `train-3f2a` for `python train.py`; `python3-c-3f2a` for `python3 -c CODE`, never a fragment of the code. */
 function defaultRunName(command: string[], id: string): string {
-  const script = isPythonInterpreter(command[0] ?? '') ? command.find((a, i) => i > 0 && !a.startsWith('-')) : command[0];
-  const base = path.basename(script ?? command[0] ?? 'run').replace(/\.[^.]+$/, '') || 'run';
-  return `${base}-${id.slice(-4)}`;
+  const suffix = id.slice(-4);
+  const program = path.basename(command[0] ?? 'run');
+  if (!isPythonInterpreter(command[0] ?? '')) return `${program.replace(/\.[^.]+$/, '') || 'run'}-${suffix}`;
+  for (let i = 1; i < command.length; i++) {
+    const arg = command[i]!;
+    if (arg === '-c') return `${program}-c-${suffix}`;
+    if (arg === '-m') return `${(command[i + 1] ?? 'module').split('.').pop()}-${suffix}`;
+    if (arg === '-X' || arg === '-W') i++;
+    else if (!arg.startsWith('-')) return `${path.basename(arg).replace(/\.[^.]+$/, '') || 'run'}-${suffix}`;
+  }
+  return `${program}-${suffix}`;
+}
+
+/**
+ * The snapshot commit's message. A commit is a write, and `git push` publishes it: the command is
+ * the redacted one, and run-provided text has its control and bidi characters made visible.
+ */
+function snapshotMessage(record: RunRecord): string {
+  return `runlens snapshot of run ${record.id}\n\nname: ${safeText(record.name)}\ncommand: ${safeText(JSON.stringify(record.command))}`;
 }
 
 function safeUserName(): string {

@@ -15,7 +15,8 @@ export interface RunDiff {
   metrics: { key: string; a: MetricSummary | undefined; b: MetricSummary | undefined }[];
   packages: ValueChange<string>[];
   python: ValueChange<string> | null;
-  data: ValueChange<string | null>[];
+  /** Declared data whose hash differs; `files`, the files inside a folder that differ, when both runs listed them. */
+  data: (ValueChange<string | null> & { files?: string[] })[];
   /** Files that differ between the two snapshots; null when either run has no snapshot. */
   files: { path: string; status: string; from?: string }[] | null;
   filesError: string | null;
@@ -32,6 +33,13 @@ function byPath(list: HashedPath[]): Record<string, string | null> {
   return Object.fromEntries(list.map((d) => [d.path, d.sha256]));
 }
 
+function differingEntries(a: HashedPath | undefined, b: HashedPath | undefined): string[] | undefined {
+  if (!a?.entries || !b?.entries) return undefined;
+  const before = new Map(a.entries.map((e) => [e.path, e.sha256]));
+  const after = new Map(b.entries.map((e) => [e.path, e.sha256]));
+  return [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p)).sort();
+}
+
 /** What differs between two runs: params, metric summaries, packages, data and code. */
 export async function diffRuns(a: RunRecord, b: RunRecord, git?: SimpleGit): Promise<RunDiff> {
   const metricKeys = [...new Set([...Object.keys(a.metricsSummary?.metrics ?? {}), ...Object.keys(b.metricsSummary?.metrics ?? {})])].sort();
@@ -44,7 +52,10 @@ export async function diffRuns(a: RunRecord, b: RunRecord, git?: SimpleGit): Pro
     metrics: metricKeys.map((key) => ({ key, a: a.metricsSummary?.metrics[key], b: b.metricsSummary?.metrics[key] })),
     packages: changedKeys(pyA?.packages ?? {}, pyB?.packages ?? {}, (x, y) => x === y),
     python: pyA?.version !== pyB?.version ? { key: 'python', a: pyA?.version, b: pyB?.version } : null,
-    data: changedKeys(byPath(a.data), byPath(b.data), (x, y) => x === y),
+    data: changedKeys(byPath(a.data), byPath(b.data), (x, y) => x === y).map((change) => {
+      const files = differingEntries(a.data.find((d) => d.path === change.key), b.data.find((d) => d.path === change.key));
+      return files ? { ...change, files } : change;
+    }),
     files: null,
     filesError: null,
   };

@@ -44,13 +44,16 @@ export interface GitInfo {
 export interface HashedPath {
   /** As given on the command line. */
   path: string;
-  kind: 'file' | 'dir' | 'missing';
+  /** `special`: a device, FIFO or socket, which is recorded but never read. */
+  kind: 'file' | 'dir' | 'missing' | 'special';
   size: number;
   files: number;
   sha256: string | null;
   /** Per-file hashes of a folder, kept while the folder is small enough to list. */
   entries?: { path: string; size: number; sha256: string }[];
   error?: string;
+  /** What a folder's hash left out: files that are not regular (devices, FIFOs), links in a loop or pointing nowhere. */
+  notes?: string[];
   /** For an artifact: last modified before the run started, so the run did not write it. */
   stale?: boolean;
 }

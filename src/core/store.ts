@@ -3,9 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile';
 import { execGit } from './git/gitClient';
+import { summarizeMetricsFile } from './metrics/metricsFile';
 import { locateRepository } from './git/repository';
-import { isRunId } from './runId';
-import type { RunRecord, RunStatus } from './runRecord';
+import { isRunId, runIdTime } from './runId';
+import { RUN_RECORD_VERSION, type RunRecord, type RunStatus } from './runRecord';
 
 export const STORE_FOLDER = '.runlens';
 
@@ -61,20 +62,141 @@ export function writeRunRecord(storeDir: string, record: RunRecord): void {
   writeFileAtomic(path.join(runDir(storeDir, record.id), 'run.json'), serializeRunRecord(record));
 }
 
+const STATUSES: readonly RunStatus[] = ['running', 'finished', 'failed', 'killed', 'crashed'];
+
+/** A run.json that cannot be used, with what is wrong in words. */
+export class RunRecordError extends Error {}
+
+/**
+ * Reads run.json text. What a run needs to be listed (its id, start and status)
+ * must be there and of the right type; any other field of the wrong type is
+ * set aside as empty, so one odd field never hides the run.
+ */
 export function parseRunRecord(text: string, id: string): RunRecord {
-  const record = JSON.parse(text) as RunRecord;
-  if (!record || typeof record !== 'object' || record.id !== id) {
-    throw new Error(`run.json does not describe run ${id}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new RunRecordError(text.trim() === '' ? 'run.json is empty' : `run.json is not valid JSON (${(err as Error).message}); truncated?`);
   }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new RunRecordError('run.json does not hold an object');
+  const record = parsed as RunRecord;
+  if (record.id !== id) throw new RunRecordError(`run.json does not describe run ${id}`);
+  if (typeof record.startedAt !== 'string' || Number.isNaN(Date.parse(record.startedAt))) throw new RunRecordError('run.json has no valid "startedAt"');
+  if (!STATUSES.includes(record.status)) throw new RunRecordError(`run.json has an unknown "status" (${JSON.stringify(record.status)?.slice(0, 40)})`);
+  const fields = record as unknown as Record<string, unknown>;
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const expect = (key: string, ok: (v: unknown) => boolean, empty: unknown) => {
+    if (!ok(fields[key])) fields[key] = empty;
+  };
+  expect('name', (v) => typeof v === 'string', `(unnamed ${id.slice(-4)})`);
+  expect('command', (v) => Array.isArray(v) && v.every((a) => typeof a === 'string'), []);
+  expect('cwd', (v) => typeof v === 'string', '');
+  expect('endedAt', (v) => v === null || (typeof v === 'string' && !Number.isNaN(Date.parse(v))), null);
+  expect('tags', (v) => Array.isArray(v) && v.every((t) => typeof t === 'string'), []);
+  expect('params', isObject, {});
+  expect('paramSources', isObject, {});
+  expect('problems', (v) => Array.isArray(v) && v.every((t) => typeof t === 'string'), []);
+  expect('data', Array.isArray, []);
+  expect('artifacts', Array.isArray, []);
+  expect('configFiles', Array.isArray, []);
+  expect('git', (v) => v === null || (isObject(v) && typeof (v as { snapshot?: unknown }).snapshot === 'string'), null);
+  expect('env', (v) => v === null || isObject(v), null);
+  expect('metricsSummary', (v) => v === null || (isObject(v) && isObject((v as { metrics?: unknown }).metrics)), null);
+  expect('host', (v) => typeof v === 'string', '');
+  expect('user', (v) => typeof v === 'string', '');
+  expect('pid', (v) => Number.isInteger(v), 0);
+  expect('exitCode', (v) => v === null || Number.isInteger(v), null);
+  expect('signal', (v) => v === null || typeof v === 'string', null);
+  expect('cwdInRepo', (v) => v === null || typeof v === 'string', null);
+  expect('gitError', (v) => v === null || typeof v === 'string', null);
+  expect('seed', (v) => v === null || isObject(v), null);
+  expect('version', (v) => Number.isInteger(v), RUN_RECORD_VERSION);
+  if (fields.reproduces !== undefined && typeof fields.reproduces !== 'string') delete fields.reproduces;
   decodeSummaryNumbers(record);
   return record;
 }
 
+/**
+ * One run as its files tell it. A run whose recorder died before run.json
+ * was first in place (killed at start, or a full disk) is still a run: it is
+ * read from the temp file the recorder was writing, or made from what its
+ * folder shows, and reads as crashed.
+ */
 export function readRunRecord(storeDir: string, id: string): RunRecord {
-  return withLiveStatus(parseRunRecord(fs.readFileSync(path.join(runDir(storeDir, id), 'run.json'), 'utf8'), id));
+  const dir = runDir(storeDir, id);
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, 'run.json'), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && isRunId(id) && isFolder(dir)) return withLiveStatus(recoverUnwrittenRun(dir, id), dir);
+    throw err;
+  }
+  const record = withLiveStatus(parseRunRecord(text, id), dir);
+  // A run that crashed never wrote its summary: it is read from its metrics, as the index does.
+  if (record.status === 'crashed' && record.metricsSummary === null) record.metricsSummary = summarizeMetricsFile(path.join(dir, 'metrics.jsonl'));
+  return record;
+}
+
+function isFolder(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+const TEMP_RECORD = /^\.run\.json\.(\d+)\.(\d+)\.tmp$/;
+
+function recoverUnwrittenRun(dir: string, id: string): RunRecord {
+  const temps = fs
+    .readdirSync(dir)
+    .map((name) => ({ name, match: TEMP_RECORD.exec(name) }))
+    .filter((t) => t.match)
+    .sort((a, b) => Number(b.match![2]) - Number(a.match![2]));
+  for (const temp of temps) {
+    try {
+      const record = parseRunRecord(fs.readFileSync(path.join(dir, temp.name), 'utf8'), id);
+      return { ...record, problems: [...record.problems, `run.json was never put in place; read from ${temp.name}`] };
+    } catch {
+      // torn: the recorder died while writing it
+    }
+  }
+  const pid = temps.length ? Number(temps[0]!.match![1]) : 0;
+  const startedAt = new Date(runIdTime(id)).toISOString();
+  const files = fs.readdirSync(dir);
+  return {
+    version: RUN_RECORD_VERSION,
+    id,
+    name: `(unnamed ${id.slice(-4)})`,
+    command: [],
+    cwd: '',
+    cwdInRepo: null,
+    startedAt,
+    endedAt: null,
+    status: 'running',
+    exitCode: null,
+    signal: null,
+    pid,
+    host: os.hostname(),
+    user: '',
+    tags: [],
+    git: null,
+    gitError: 'the recorder stopped before it took the snapshot',
+    params: {},
+    paramSources: {},
+    configFiles: [],
+    env: null,
+    data: [],
+    artifacts: [],
+    seed: null,
+    metricsSummary: null,
+    problems: [`run.json was never written: the recorder stopped while starting the run (the folder holds ${files.length ? files.join(', ') : 'nothing'})`],
+  };
 }
 
 function processIsAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -83,14 +205,29 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+/** When a run's files last changed: the last sign of life of a run that crashed. */
+export function lastSignOfLife(dir: string): string | null {
+  let latest = 0;
+  for (const name of ['metrics.jsonl', 'stdout.log', 'params.jsonl', 'run.json']) {
+    try {
+      latest = Math.max(latest, fs.statSync(path.join(dir, name)).mtimeMs);
+    } catch {
+      // not written
+    }
+  }
+  return latest ? new Date(latest).toISOString() : null;
+}
+
 /**
  * A run still marked running whose recorder is gone (killed with SIGKILL, the
- * machine rebooted) is shown as crashed. A run recorded on another host cannot
- * be checked from here and stays running.
+ * machine rebooted) is shown as crashed, ended at its last sign of life (when
+ * `dir`, its folder, is given). A run recorded on another host cannot be
+ * checked from here and stays running.
  */
-export function withLiveStatus(record: RunRecord): RunRecord {
+export function withLiveStatus(record: RunRecord, dir?: string): RunRecord {
   if (record.status === 'running' && record.host === os.hostname() && !processIsAlive(record.pid)) {
-    return { ...record, status: 'crashed' as RunStatus };
+    const endedAt = record.endedAt ?? (dir ? lastSignOfLife(dir) : null) ?? record.startedAt;
+    return { ...record, status: 'crashed' as RunStatus, endedAt: endedAt < record.startedAt ? record.startedAt : endedAt };
   }
   return record;
 }

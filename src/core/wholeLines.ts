@@ -17,7 +17,9 @@ export function readWholeLines(file: string, offset: number, onLines: (text: str
     throw err;
   }
   const buffer = Buffer.allocUnsafe(chunkSize);
-  let carry = Buffer.alloc(0);
+  // The unfinished line so far, in pieces: a line longer than a chunk is joined once, when its
+  // newline arrives, not copied again with every chunk.
+  let carry: Buffer[] = [];
   let position = offset;
   let consumed = offset;
   try {
@@ -27,18 +29,19 @@ export function readWholeLines(file: string, offset: number, onLines: (text: str
       const n = fs.readSync(fd, buffer, 0, want, position);
       if (n === 0) break;
       position += n;
-      const chunk = carry.length ? Buffer.concat([carry, buffer.subarray(0, n)]) : buffer.subarray(0, n);
-      const last = chunk.lastIndexOf(0x0a);
+      const read = buffer.subarray(0, n);
+      const last = read.lastIndexOf(0x0a);
       if (last < 0) {
-        carry = Buffer.from(chunk);
+        carry.push(Buffer.from(read));
         continue;
       }
-      onLines(chunk.toString('utf8', 0, last + 1));
-      consumed += last + 1;
-      carry = Buffer.from(chunk.subarray(last + 1));
+      const lines = carry.length ? Buffer.concat([...carry, read.subarray(0, last + 1)]) : read.subarray(0, last + 1);
+      onLines(lines.toString('utf8'));
+      consumed += lines.length;
+      carry = last + 1 < n ? [Buffer.from(read.subarray(last + 1))] : [];
     }
   } finally {
     fs.closeSync(fd);
   }
-  return { offset: consumed, tail: carry.toString('utf8') };
+  return { offset: consumed, tail: Buffer.concat(carry).toString('utf8') };
 }

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { visibleBidi } from '../core/safeText';
 import * as vscode from 'vscode';
 import { compareRuns, compareWithWorkspace, openCommit, openFileAtRun } from './commands/codeCommands';
 import { registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
@@ -119,7 +120,7 @@ async function openComparePanel(extensionUri: vscode.Uri, ws: WorkspaceRuns, tar
   if (ids.length < 2) {
     await ws.refresh();
     const picked = await vscode.window.showQuickPick(
-      ws.runs().map((r) => ({ label: r.name, description: `${r.status} · ${r.id.slice(0, 12)}`, id: r.id, picked: ids.includes(r.id) })),
+      ws.runs().map((r) => ({ label: visibleBidi(r.name), description: `${r.status} · ${r.id.slice(0, 12)}`, id: r.id, picked: ids.includes(r.id) })),
       { canPickMany: true, placeHolder: 'Compare which runs? (any number)' },
     );
     if (!picked || picked.length === 0) return undefined;

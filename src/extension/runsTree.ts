@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { visibleBidi } from '../core/safeText';
 import type { IndexedRun } from '../core/index/runIndex';
 import { readReport } from '../core/reproduce/report';
 import type { RunRecord } from '../core/runRecord';
@@ -203,7 +204,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
   }
 
   private runItem(run: IndexedRun): vscode.TreeItem {
-    const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(visibleBidi(run.name), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = run.id;
     const metric = primaryMetric(run, this.setting<string>('runs.primaryMetric', ''));
     // A reproduction says first whether it reproduced (its report, written when it ended).
@@ -211,14 +212,14 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     item.description = [verdict, metric ? `${metric.key} ${formatNumber(metric.value)}` : '', formatAge(run.startedAt)].filter(Boolean).join(' · ');
     item.iconPath = STATUS_ICON[run.status] ?? new vscode.ThemeIcon('circle-outline');
     item.contextValue = `runlens.run.${run.snapshot ? 'git' : 'nogit'}.${run.status}`;
-    item.accessibilityInformation = { label: `${run.name}, ${run.status}${metric ? `, ${metric.key} ${formatNumber(metric.value)}` : ''}` };
+    item.accessibilityInformation = { label: `${visibleBidi(run.name)}, ${run.status}${metric ? `, ${metric.key} ${formatNumber(metric.value)}` : ''}` };
     return item;
   }
 
   /** Run-provided strings go in with appendText, so they can never become links or markup. */
   private tooltip(run: IndexedRun): vscode.MarkdownString {
     const md = new vscode.MarkdownString();
-    md.appendMarkdown('**').appendText(run.name).appendMarkdown(`** — ${run.status}`);
+    md.appendMarkdown('**').appendText(visibleBidi(run.name)).appendMarkdown(`** — ${run.status}`);
     if (run.exitCode !== null) md.appendMarkdown(` (exit ${run.exitCode})`);
     md.appendMarkdown('\n\n');
     if (run.startedAt) md.appendText(`started ${new Date(run.startedAt).toLocaleString()} (${formatAge(run.startedAt)})\n\n`);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { visibleBidi } from '../core/safeText';
 import { formatNumber, primaryMetric } from './format';
 import type { WorkspaceRuns } from './workspaceRuns';
 
@@ -21,7 +22,7 @@ export class RunningStatus implements vscode.Disposable {
     const preferred = vscode.workspace.getConfiguration('runlens', this.ws.folder.uri).get<string>('runs.primaryMetric') ?? '';
     const metric = primaryMetric(newest, preferred);
     this.item.text = `$(pulse) ${running.length} running${metric ? ` · ${metric.key} ${formatNumber(metric.value)}` : ''}`;
-    this.item.tooltip = `RunLens: ${running.map((r) => r.name).join(', ')} running. Click to show the runs.`;
+    this.item.tooltip = `RunLens: ${running.map((r) => visibleBidi(r.name)).join(', ')} running. Click to show the runs.`;
     this.item.show();
   }
 

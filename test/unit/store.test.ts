@@ -44,7 +44,7 @@ describe('store', () => {
     assert.throws(() => resolveRun(runs, 'zzz'), /no run matches "zzz"/);
   });
 
-  test('a run folder that cannot be read is reported and left in place', () => {
+  test('a run folder that cannot be read is reported and left in place; one whose run.json was never written reads as crashed', () => {
     const store = tempDir();
     const good = fakeRun(newRunId(), 'good');
     fs.mkdirSync(runDir(store, good.id), { recursive: true });
@@ -54,9 +54,12 @@ describe('store', () => {
     const empty = newRunId();
     fs.mkdirSync(runDir(store, empty));
     const listing = listRuns(store);
-    assert.deepEqual(listing.runs.map((r) => r.name), ['good']);
-    assert.deepEqual(listing.unreadable.map((u) => u.id).sort(), [broken, empty].sort());
-    assert.ok(listing.unreadable.find((u) => u.id === empty)!.reason.includes('no run.json'));
+    assert.deepEqual(listing.runs.map((r) => r.id).sort(), [good.id, empty].sort());
+    const startedEmpty = listing.runs.find((r) => r.id === empty)!;
+    assert.equal(startedEmpty.status, 'crashed');
+    assert.match(startedEmpty.problems.join('\n'), /run\.json was never written/);
+    assert.deepEqual(listing.unreadable.map((u) => u.id), [broken]);
+    assert.match(listing.unreadable[0]!.reason, /run\.json is not valid JSON.*truncated/);
     assert.ok(fs.existsSync(runDir(store, broken)) && fs.existsSync(runDir(store, empty)), 'nothing deleted');
   });
 

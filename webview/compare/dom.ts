@@ -1,4 +1,5 @@
 import { formatNumber as formatCoreNumber } from '../../src/core/format';
+import { visibleBidi } from '../../src/core/safeText';
 
 /**
  * Builds DOM from data. Text only ever goes in through textContent: names,
@@ -16,7 +17,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   }
   for (const child of children) {
     if (child === null || child === undefined) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    node.append(typeof child === 'string' ? document.createTextNode(visibleBidi(child)) : child);
   }
   return node;
 }

@@ -1,4 +1,5 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import { visibleBidi } from '../../src/core/safeText';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-multi-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
@@ -92,7 +93,8 @@ function fill(row: HTMLElement, r: TableRow, index: number): void {
   const cells = row.children;
   for (let c = 0; c < r.cells.length; c++) {
     const text = cellText(r.cells[c]!);
-    if (cells[c]!.textContent !== text) cells[c]!.textContent = text;
+    const shown = visibleBidi(text);
+    if (cells[c]!.textContent !== shown) cells[c]!.textContent = shown;
   }
 }
 

@@ -64,7 +64,14 @@ export async function lsCommand(args: string[]): Promise<number> {
       process.stderr.write(`runlens: run folder ${safeText(bad.dir)} cannot be read (${safeText(bad.reason)}); it is left as it is\n`);
     }
     const runs = index.query(where, sort, limit);
-    if (fs.existsSync(path.join(storeDir, 'runs'))) index.save();
+    if (fs.existsSync(path.join(storeDir, 'runs'))) {
+      // The index is a cache: when it cannot be saved (a full disk, a read-only store), the answer still stands.
+      try {
+        index.save();
+      } catch (err) {
+        process.stderr.write(`runlens: the index was not saved (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); answered from the run files\n`);
+      }
+    }
     if (flag(parsed, 'json')) {
       const records = runs.map((r) => readRunRecord(storeDir, r.id));
       process.stdout.write(JSON.stringify(records, null, 2) + '\n');
@@ -195,7 +202,7 @@ export async function diffCommand(args: string[]): Promise<number> {
     ...diff.packages.map((p) => `${safeText(p.key)} ${show(p.a)} -> ${show(p.b)}`),
   ];
   out += section('packages that differ', envLines.length ? envLines : ['(none)']);
-  out += section('data that differs', diff.data.length ? diff.data.map((d) => `${safeText(d.key)} ${show(d.a?.slice(0, 12))} -> ${show(d.b?.slice(0, 12))}`) : ['(none)']);
+  out += section('data that differs', diff.data.length ? diff.data.map((d) => `${safeText(d.key)} ${show(d.a?.slice(0, 12))} -> ${show(d.b?.slice(0, 12))}${d.files?.length ? ` (${d.files.slice(0, 10).map(safeText).join(', ')}${d.files.length > 10 ? `, and ${d.files.length - 10} more` : ''})` : ''}`) : ['(none)']);
   out += section(
     'files that differ between the snapshots',
     diff.files ? (diff.files.length ? diff.files.map((f) => `${f.status} ${safeText(f.from ? `${f.from} -> ${f.path}` : f.path)}`) : ['(none)']) : [diff.filesError ?? ''],

@@ -4,7 +4,7 @@ import { RunRecorder } from '../../core/recorder';
 import { formatDuration, formatNumber, safeText } from '../terminalText';
 import { all, parseArgs, single, UsageError, type OptionSpec } from '../args';
 
-export const RUN_USAGE = 'runlens run [--name N] [--param k=v]… [--config FILE]… [--data PATH]… [--artifact PATH]… [--tag T]… [--] <command> [args…]';
+export const RUN_USAGE = 'runlens run [--name N] [--param k=v]… [--config FILE]… [--data PATH]… [--artifact PATH]… [--tag T]… [--include-secret-files] [--] <command> [args…]';
 
 const SPECS: OptionSpec[] = [
   { name: 'name', value: true },
@@ -15,6 +15,7 @@ const SPECS: OptionSpec[] = [
   { name: 'tag', value: true, repeatable: true },
   { name: 'max-untracked-size', value: true },
   { name: 'quiet' },
+  { name: 'include-secret-files' },
 ];
 
 function parseSize(text: string): number {
@@ -42,7 +43,11 @@ export async function runCommand(args: string[]): Promise<number> {
   };
 
   let problemsShown = 0;
+  let writeProblemSaid = false;
   let recorder: RunRecorder;
+  // A terminal's Ctrl-C reaches the whole foreground process group, the command included;
+  // forwarding it again would interrupt the command's own clean-up (a checkpoint save).
+  const interactive = Boolean(process.stdin.isTTY);
   try {
     recorder = new RunRecorder({
       command,
@@ -57,12 +62,19 @@ export async function runCommand(args: string[]): Promise<number> {
       stdout: process.stdout,
       stderr: process.stderr,
       stdin: 'inherit',
+      sharesTerminal: interactive,
+      includeSecretFiles: parsed.options.has('include-secret-files'),
+      // One line for a full disk, not one per file: the rest is in the run's problems.
+      onProblem: (message) => {
+        if (!writeProblemSaid) say(`${message}; the command goes on`);
+        writeProblemSaid = true;
+      },
       pythonHelperDir: path.join(__dirname, '..', 'python'),
       onStarted: (record, dir) => {
         say(`recording run ${record.id} "${safeText(record.name)}" in ${path.relative(process.cwd(), dir) || dir}`);
         if (record.gitError) say(record.gitError);
         else if (record.git?.skipped.length) say(`left out of the snapshot: ${record.git.skipped.map((s) => `${safeText(s.path)} (${s.reason})`).join(', ')}`);
-        for (const problem of record.problems) say(problem);
+        for (const problem of record.problems) if (!problem.startsWith('could not write ')) say(problem);
         problemsShown = record.problems.length;
       },
     });
@@ -70,9 +82,6 @@ export async function runCommand(args: string[]): Promise<number> {
     throw new UsageError((err as Error).message);
   }
 
-  // A terminal's Ctrl-C reaches the whole foreground process group, the command
-  // included; forwarding it again would interrupt the command's own clean-up.
-  const interactive = Boolean(process.stdin.isTTY);
   const onSignal = (signal: NodeJS.Signals) => recorder.interrupt(signal, signal !== 'SIGINT' || !interactive);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
@@ -94,6 +103,7 @@ export async function runCommand(args: string[]): Promise<number> {
     `run ${record.id} "${safeText(record.name)}" ${record.status} in ${formatDuration(record.startedAt, record.endedAt)}` +
       ` (exit ${record.exitCode})${metrics ? ` · ${metrics}` : ''}`,
   );
-  for (const problem of record.problems.slice(problemsShown)) say(problem);
+  for (const problem of record.problems.slice(problemsShown)) if (!problem.startsWith('could not write ')) say(problem);
+  if (result.unsaved && !writeProblemSaid) say(`${result.unsaved}; the command's exit code is kept`);
   return result.exitCode;
 }

@@ -5,6 +5,7 @@ import type { ChangedFile, GitInfo, SkippedFile, SubmoduleState } from '../runRe
 import { execGit, splitNul } from './gitClient';
 import { excludeFromGit, locateRepository, type RepositoryLocation } from './repository';
 import { stripUrlCredentials } from './remoteUrl';
+import { holdsTokenShape } from '../secrets';
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const SNAPSHOT_IDENTITY = {
@@ -34,6 +35,8 @@ export interface SnapshotRequest {
   storeDir?: string;
   message?: string;
   limits?: Partial<SnapshotLimits>;
+  /** Keep untracked secret-looking files (`.env`, keys, credentials) in the snapshot; by default they are left out. */
+  includeSecretFiles?: boolean;
 }
 
 export function snapshotRef(runId: string): string {
@@ -63,7 +66,7 @@ export async function captureSnapshot(request: SnapshotRequest): Promise<GitInfo
   if (!head) notes.push('the repository has no commit yet: the snapshot has no parent');
   if (!branch) notes.push(head ? 'HEAD is detached' : 'no branch yet');
 
-  const staged = await stageWorkTree(repo, limits, untrackedOut);
+  const staged = await stageWorkTree(repo, limits, untrackedOut, request.includeSecretFiles ?? false);
   try {
     const { tree, untracked, skipped, staging } = staged;
     const [changesOut, submodules] = await Promise.all([
@@ -114,10 +117,10 @@ interface StagedWorkTree {
  * caps) as a tree object, through a copy of the index: the user's index is
  * never touched. `untrackedOut` is `git ls-files --others --exclude-standard -z`.
  */
-async function stageWorkTree(repo: RepositoryLocation, limits: SnapshotLimits, untrackedOut?: string): Promise<StagedWorkTree> {
+async function stageWorkTree(repo: RepositoryLocation, limits: SnapshotLimits, untrackedOut?: string, includeSecretFiles = false): Promise<StagedWorkTree> {
   const skipped: SkippedFile[] = [];
   const listed = untrackedOut ?? (await execGit(repo.root, ['ls-files', '--others', '--exclude-standard', '-z']));
-  const untracked = pickUntracked(repo.root, splitNul(listed), limits, skipped);
+  const untracked = pickUntracked(repo.root, splitNul(listed), limits, skipped, includeSecretFiles);
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-index-'));
   const dispose = () => fs.rmSync(tempDir, { recursive: true, force: true });
   try {
@@ -170,7 +173,7 @@ async function readRemote(repo: RepositoryLocation): Promise<string | null> {
   return url ? stripUrlCredentials(url) : null;
 }
 
-function pickUntracked(root: string, paths: string[], limits: SnapshotLimits, skipped: SkippedFile[]): { path: string; size: number }[] {
+function pickUntracked(root: string, paths: string[], limits: SnapshotLimits, skipped: SkippedFile[], includeSecretFiles: boolean): { path: string; size: number }[] {
   const picked: { path: string; size: number }[] = [];
   let total = 0;
   for (const rel of paths) {
@@ -178,13 +181,17 @@ function pickUntracked(root: string, paths: string[], limits: SnapshotLimits, sk
       skipped.push({ path: rel, reason: 'a nested git repository (not a submodule): its files are not captured' });
       continue;
     }
-    let size: number;
+    let stat: fs.Stats;
     try {
-      size = fs.lstatSync(path.join(root, rel)).size;
+      stat = fs.lstatSync(path.join(root, rel));
     } catch {
       continue; // deleted between listing and now: nothing to capture
     }
-    if (size > limits.maxUntrackedFileBytes) {
+    const size = stat.size;
+    const secret = includeSecretFiles ? null : secretFileReason(root, rel, stat, limits);
+    if (secret) {
+      skipped.push({ path: rel, size, reason: `${secret}; left out (runlens run --include-secret-files keeps it)` });
+    } else if (size > limits.maxUntrackedFileBytes) {
       skipped.push({ path: rel, size, reason: `untracked file larger than the ${formatBytes(limits.maxUntrackedFileBytes)} cap` });
     } else if (total + size > limits.maxUntrackedTotalBytes) {
       skipped.push({ path: rel, size, reason: `untracked files past the ${formatBytes(limits.maxUntrackedTotalBytes)} total cap` });
@@ -194,6 +201,28 @@ function pickUntracked(root: string, paths: string[], limits: SnapshotLimits, sk
     }
   }
   return picked;
+}
+
+/** Names that hold credentials by convention: `.env`, private keys, cloud and package-registry credentials. */
+const SECRET_FILE_NAME =
+  /^(\.env(\..+)?|.*\.(pem|key|p12|pfx|jks|keystore|ppk|asc|gpg)|id_(rsa|dsa|ecdsa|ed25519)|credentials(\.json|\.csv|\.ya?ml)?|client_secrets?\.json|service[-_]?account.*\.json|\.netrc|\.pgpass|\.npmrc|\.pypirc|\.htpasswd|secrets?\.(json|ya?ml|toml|env)|kubeconfig|.*\.kdbx)$/i;
+const SAFE_EXAMPLE = /^\.env\.(example|sample|template|dist|defaults)$/i;
+
+/**
+ * Why an untracked file must stay out of the snapshot (a snapshot can be pushed), or null: its name
+ * says it holds credentials, or a small text file holds something shaped like a token.
+ */
+function secretFileReason(root: string, rel: string, stat: fs.Stats, limits: SnapshotLimits): string | null {
+  const name = path.posix.basename(rel);
+  if (SECRET_FILE_NAME.test(name) && !SAFE_EXAMPLE.test(name) && !name.endsWith('.pub')) return 'a secret-looking file (by its name)';
+  if (!stat.isFile() || stat.size > Math.min(limits.maxUntrackedFileBytes, 1024 * 1024)) return null;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(root, rel), 'latin1');
+  } catch {
+    return null;
+  }
+  return holdsTokenShape(text) ? 'holds what looks like a secret (a token or a private key)' : null;
 }
 
 function parseNameStatus(output: string, root: string, untracked: Set<string>): ChangedFile[] {

@@ -8,7 +8,8 @@ import type { Expr, SortKey } from '../query/ast';
 import { SqlCompiler } from '../query/toSql';
 import { isRunId } from '../runId';
 import type { MetricsSummary, RunRecord, RunStatus } from '../runRecord';
-import { parseRunRecord, runDir, runsDir, withLiveStatus, type UnreadableRun } from '../store';
+import { patternMatches } from '../query/pattern';
+import { lastSignOfLife, readRunRecord, runDir, runsDir, withLiveStatus, type UnreadableRun } from '../store';
 import { SCHEMA, SCHEMA_VERSION } from './schema';
 import { loadSqlJs } from './sqlite';
 
@@ -63,16 +64,9 @@ export interface RefreshReport {
   unreadable: UnreadableRun[];
 }
 
-const regexCache = new Map<string, RegExp>();
 function matches(pattern: unknown, text: unknown): number {
   if (typeof text !== 'string' || typeof pattern !== 'string') return 0;
-  let re = regexCache.get(pattern);
-  if (!re) {
-    re = new RegExp(pattern, 'i');
-    if (regexCache.size > 1000) regexCache.clear();
-    regexCache.set(pattern, re);
-  }
-  return re.test(text) ? 1 : 0;
+  return patternMatches(pattern, text) ? 1 : 0;
 }
 
 function nullIfNaN(value: number): number | null {
@@ -256,10 +250,10 @@ export class RunIndex {
   private indexRun(id: string, mtime: number): boolean {
     let record: RunRecord;
     try {
-      record = withLiveStatus(parseRunRecord(fs.readFileSync(path.join(runDir(this.storeDir, id), 'run.json'), 'utf8'), id));
+      record = readRunRecord(this.storeDir, id);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      this.markUnreadable(id, code === 'ENOENT' ? 'no run.json' : `run.json: ${(err as Error).message}`, mtime);
+      this.markUnreadable(id, code === 'ENOENT' ? 'no run.json' : code ? `run.json: ${code}` : (err as Error).message, mtime);
       return false;
     }
     this.deleteRun(id);
@@ -363,6 +357,10 @@ export class RunIndex {
     }
     const acc = new MetricsAccumulator(summary, position).readFrom(file, 'metrics.jsonl', status === 'running');
     this.writeMetrics(rid, acc.summary);
+    if (status === 'crashed' && row.status !== 'crashed') {
+      const ended = lastSignOfLife(runDir(this.storeDir, id));
+      if (ended) this.db.run('UPDATE runs SET ended_ms = :e WHERE rid = :rid AND ended_ms IS NULL', { ':e': Date.parse(ended), ':rid': rid });
+    }
     this.db.run('UPDATE runs SET status = :s, metrics_offset = :o, metrics_line = :l, metrics_step = :st WHERE rid = :rid', {
       ':s': status,
       ':o': acc.position.offset,

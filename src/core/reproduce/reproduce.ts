@@ -6,7 +6,7 @@ import { execGit } from '../git/gitClient';
 import type { ParamValue } from '../params';
 import { RunRecorder } from '../recorder';
 import type { HashedPath, RunRecord } from '../runRecord';
-import { readRunRecord, withLiveStatus } from '../store';
+import { readRunRecord } from '../store';
 import { buildReport, DEFAULT_TOLERANCE, pathInRepo, writeReport, type ReproductionReport, type Tolerance } from './report';
 
 /** A reproduction that cannot start, and why; nothing was changed. */
@@ -65,7 +65,7 @@ async function plan(options: ReproduceOptions): Promise<{ original: RunRecord; r
   let original: RunRecord;
   try {
     // A run whose recorder died reads as crashed, not as running forever.
-    original = withLiveStatus(readRunRecord(options.storeDir, options.runId));
+    original = readRunRecord(options.storeDir, options.runId);
   } catch (err) {
     throw new ReproductionRefused(`run ${options.runId} cannot be read: ${(err as Error).message}`);
   }

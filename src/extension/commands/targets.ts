@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { visibleBidi } from '../../core/safeText';
 import type { RunRecord } from '../../core/runRecord';
 import { formatAge, formatNumber } from '../format';
 import type { ModelsNode } from '../modelsTree';
@@ -29,7 +30,7 @@ export async function pickRunId(ws: WorkspaceRuns, placeHolder: string, exclude?
     .runs()
     .filter((r) => r.id !== exclude)
     .map((r) => ({
-      label: r.name,
+      label: visibleBidi(r.name),
       description: [r.status, r.metrics[0] ? `${r.metrics[0].key} ${formatNumber(r.metrics[0].last)}` : '', formatAge(r.startedAt)].filter(Boolean).join(' · '),
       detail: `${r.id}${r.branch ? ` · ${r.branch}` : ''}${r.head ? ` · ${r.head.slice(0, 8)}${r.dirty ? '*' : ''}` : ''}`,
       id: r.id,

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { visibleBidi } from '../../core/safeText';
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import type { CodeRow, CompareState, HostMessage, RunDetail, WebviewMessage } from '../../../webview/compare/protocol';
@@ -62,7 +63,7 @@ export class ComparePanel implements vscode.Disposable {
     ComparePanel.open.add(this);
     this.records = this.loadRecords();
     panel.title =
-      this.records.length === 1 ? `Run: ${this.records[0]!.name}` : this.records.length <= 3 ? `Compare: ${this.records.map((r) => r.name).join(', ')}` : `Compare ${this.records.length} runs`;
+      this.records.length === 1 ? `Run: ${visibleBidi(this.records[0]!.name)}` : this.records.length <= 3 ? `Compare: ${this.records.map((r) => visibleBidi(r.name)).join(', ')}` : `Compare ${this.records.length} runs`;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'runlens.svg');
     panel.webview.html = this.html();
     // The workers start while the page loads; its first request then finds them ready.
