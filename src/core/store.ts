@@ -299,6 +299,10 @@ export async function deleteRun(storeDir: string, record: RunRecord): Promise<vo
   fs.rmSync(runDir(storeDir, record.id), { recursive: true, force: true });
   fs.rmSync(path.join(storeDir, 'cache', 'series', record.id), { recursive: true, force: true });
   if (record.git) {
-    await execGit(record.git.root, ['update-ref', '-d', record.git.ref]).catch(() => undefined);
+    try {
+      await execGit(record.git.root, ['update-ref', '-d', record.git.ref]);
+    } catch (err) {
+      throw new Error(`run ${record.id} is deleted, but its snapshot ref ${record.git.ref} could not be removed: ${(err as Error).message.split('\n')[0]}`);
+    }
   }
 }

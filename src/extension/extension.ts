@@ -1,6 +1,7 @@
 import * as path from 'node:path';
-import { visibleBidi } from '../core/safeText';
 import * as vscode from 'vscode';
+import { visibleBidi } from '../core/safeText';
+import { deleteRun } from '../core/store';
 import { compareRuns, compareWithWorkspace, openCommit, openFileAtRun } from './commands/codeCommands';
 import { registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
 import { reproduceRunCommand } from './commands/reproduceCommand';
@@ -12,6 +13,7 @@ import { COMPARE_VIEW_TYPE, ComparePanel } from './panels/comparePanel';
 import { TABLE_VIEW_TYPE, TablePanel } from './panels/tablePanel';
 import { RUN_SCHEME, RunFileSystem } from './runFileSystem';
 import { RunsTree, type RunsNode } from './runsTree';
+import { RunLensLog } from './log';
 import { RunningStatus } from './statusBar';
 import { WorkspaceRuns } from './workspaceRuns';
 
@@ -22,6 +24,8 @@ export interface RunLensApi {
   runsTree: RunsTree;
   modelsTree: ModelsTree;
   status: RunningStatus;
+  /** Deletes a run without asking: for callers that asked already (and the tests), never reachable from a command. */
+  deleteRun: (id: string) => Promise<void>;
 }
 
 /**
@@ -39,6 +43,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     void vscode.window.showErrorMessage(`RunLens could not start: ${(err as Error).message}`);
     throw err;
   }
+  const log = new RunLensLog();
+  ws.log = log;
   const runsTree = new RunsTree(ws);
   const modelsTree = new ModelsTree(ws);
   const status = new RunningStatus(ws);
@@ -52,8 +58,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
   env.replace('RUNLENS_NODE', process.execPath);
 
   const command = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown);
+  const runFileSystem = new RunFileSystem(() => ws);
   context.subscriptions.push(
+    log,
     ws,
+    runsTree,
+    modelsTree,
+    runFileSystem,
     { dispose: () => ComparePanel.disposeAll() },
     status,
     runsView,
@@ -63,7 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
       modelsTree.refresh();
       status.update();
     }),
-    vscode.workspace.registerFileSystemProvider(RUN_SCHEME, new RunFileSystem(() => ws), { isReadonly: true, isCaseSensitive: true }),
+    vscode.workspace.registerFileSystemProvider(RUN_SCHEME, runFileSystem, { isReadonly: true, isCaseSensitive: true }),
     vscode.workspace.registerTextDocumentContentProvider(DOC_SCHEME, new RunLensDocuments(() => ws)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('runlens.runs')) runsTree.refresh(true);
@@ -97,7 +108,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     }),
     command('runlens.openCommit', (t: CommandTarget) => openCommit(ws, t)),
     command('runlens.copyRunId', (t: CommandTarget) => copyRunId(ws, t)),
-    command('runlens.deleteRun', (t: CommandTarget, _selection?: unknown, confirmed?: boolean) => deleteRunCommand(ws, t, confirmed === true)),
+    command('runlens.deleteRun', (t: CommandTarget) => deleteRunCommand(ws, t)),
     command('runlens.registerModel', (t: CommandTarget, choices?: { model?: string; artifact?: string }) => registerModel(ws, t, choices && typeof choices === 'object' && !('kind' in choices) ? choices : {})),
     command('runlens.setAlias', (node: ModelsNode, alias?: string) => setAlias(ws, node as Extract<ModelsNode, { kind: 'version' }>, typeof alias === 'string' ? alias : undefined)),
     command('runlens.rollbackAlias', (node: ModelsNode, alias?: string) => rollbackAlias(ws, node, typeof alias === 'string' ? alias : undefined)),
@@ -106,7 +117,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
   );
   await vscode.commands.executeCommand('setContext', 'runlens.hasFilter', false);
   void ws.refresh().catch((err: Error) => void vscode.window.showErrorMessage(`RunLens could not read the runs in ${ws.describe()}: ${err.message}`));
-  return { workspace: ws, runsTree, modelsTree, status, comparePanels: () => ComparePanel.panels() };
+  const deleteWithoutAsking = async (id: string) => {
+    await deleteRun(ws.storeDir, ws.record(id));
+    await ws.refresh();
+  };
+  return { workspace: ws, runsTree, modelsTree, status, comparePanels: () => ComparePanel.panels(), deleteRun: deleteWithoutAsking };
 }
 
 /** Compare Runs: the selected runs, the ids given, or as many as the user picks; no cap. */

@@ -9,8 +9,12 @@ export type ModelsNode =
   | { kind: 'detail'; model: string; version: ModelVersion; detail: 'run' | 'commit' | 'artifact' };
 
 /** The Models view: model → versions (aliases as badges) → the version's run, commit and artifact. */
-export class ModelsTree implements vscode.TreeDataProvider<ModelsNode> {
+export class ModelsTree implements vscode.TreeDataProvider<ModelsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelsNode | undefined>();
+
+  dispose(): void {
+    this.changed.dispose();
+  }
   readonly onDidChangeTreeData = this.changed.event;
 
   constructor(private readonly workspace: WorkspaceRuns) {}

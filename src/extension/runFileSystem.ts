@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listSnapshotDir, readSnapshotFile, statSnapshotPath } from '../core/git/snapshotFiles';
+import { execGit } from '../core/git/gitClient';
 import { isRunId } from '../core/runId';
 import type { WorkspaceRuns } from './workspaceRuns';
 
@@ -26,7 +27,7 @@ function parse(uri: vscode.Uri, root: string): { revision: string; file: string 
  * so it can be opened, searched and diffed like files. Commits never change,
  * so what was read once is kept.
  */
-export class RunFileSystem implements vscode.FileSystemProvider {
+export class RunFileSystem implements vscode.FileSystemProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile = this.emitter.event;
   private readonly cache = new Map<string, Uint8Array>();
@@ -51,17 +52,39 @@ export class RunFileSystem implements vscode.FileSystemProvider {
     return { root: ws.repoRoot, commit: revision, file };
   }
 
+  dispose(): void {
+    this.emitter.dispose();
+  }
+
+  /**
+   * A git failure as the editor should show it: a path the snapshot does not have is "not found";
+   * anything else (the snapshot commit gone, git failing) is said with its cause.
+   */
+  private async failure(uri: vscode.Uri, root: string, commit: string, err: unknown): Promise<vscode.FileSystemError> {
+    const present = await execGit(root, ['cat-file', '-e', `${commit}^{commit}`]).then(() => true, () => false);
+    if (present && /does not exist|exists on disk, but not in|Not a valid object name|not a tree object/i.test(String((err as Error).message))) {
+      return vscode.FileSystemError.FileNotFound(uri);
+    }
+    const reason = present ? (err as Error).message.split('\n')[0] : `the snapshot commit ${commit.slice(0, 12)} is not in this repository (garbage-collected, or never fetched)`;
+    return vscode.FileSystemError.Unavailable(`RunLens: ${reason}`);
+  }
+
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     const { root, commit, file } = this.resolve(uri);
-    const entry = await statSnapshotPath(root, commit, file).catch(() => null);
+    let entry;
+    try {
+      entry = await statSnapshotPath(root, commit, file);
+    } catch (err) {
+      throw await this.failure(uri, root, commit, err);
+    }
     if (!entry) throw vscode.FileSystemError.FileNotFound(uri);
     return { type: entry.kind === 'dir' ? vscode.FileType.Directory : vscode.FileType.File, ctime: 0, mtime: 0, size: entry.size, permissions: vscode.FilePermission.Readonly };
   }
 
   async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
     const { root, commit, file } = this.resolve(uri);
-    const entries = await listSnapshotDir(root, commit, file).catch(() => {
-      throw vscode.FileSystemError.FileNotFound(uri);
+    const entries = await listSnapshotDir(root, commit, file).catch(async (err: unknown) => {
+      throw await this.failure(uri, root, commit, err);
     });
     return entries.map((e) => [e.name, e.kind === 'dir' ? vscode.FileType.Directory : vscode.FileType.File]);
   }
@@ -71,8 +94,8 @@ export class RunFileSystem implements vscode.FileSystemProvider {
     const key = `${commit}:${file}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const bytes = await readSnapshotFile(root, commit, file).catch(() => {
-      throw vscode.FileSystemError.FileNotFound(uri);
+    const bytes = await readSnapshotFile(root, commit, file).catch(async (err: unknown) => {
+      throw await this.failure(uri, root, commit, err);
     });
     if (this.cache.size > 200) this.cache.clear();
     this.cache.set(key, bytes);

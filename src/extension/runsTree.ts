@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { visibleBidi } from '../core/safeText';
 import type { IndexedRun } from '../core/index/runIndex';
-import { readReport } from '../core/reproduce/report';
+import { reportVerdict } from '../core/reproduce/report';
 import type { RunRecord } from '../core/runRecord';
 import { formatAge, formatNumber, primaryMetric } from './format';
 import { runFileUri } from './runFileSystem';
@@ -33,8 +33,12 @@ const STATUS_ICON: Record<string, vscode.ThemeIcon> = {
 };
 
 /** The Runs view: runs grouped by branch (or day, or not at all), newest first, live. */
-export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
+export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | RunsNode[] | undefined>();
+
+  dispose(): void {
+    this.changed.dispose();
+  }
   readonly onDidChangeTreeData = this.changed.event;
   /** One node object per run, kept across refreshes, so a click on a row never meets a node the tree just threw away. */
   private readonly runNodes = new Map<string, Extract<RunsNode, { kind: 'run' }>>();
@@ -208,7 +212,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode> {
     item.id = run.id;
     const metric = primaryMetric(run, this.setting<string>('runs.primaryMetric', ''));
     // A reproduction says first whether it reproduced (its report, written when it ended).
-    const verdict = run.reproduces ? (readReport(this.workspace.storeDir, run.id)?.verdict ?? (run.status === 'running' ? 'reproducing…' : 'no report')) : '';
+    const verdict = run.reproduces ? (reportVerdict(this.workspace.storeDir, run.id) ?? (run.status === 'running' ? 'reproducing…' : 'no report')) : '';
     item.description = [verdict, metric ? `${metric.key} ${formatNumber(metric.value)}` : '', formatAge(run.startedAt)].filter(Boolean).join(' · ');
     item.iconPath = STATUS_ICON[run.status] ?? new vscode.ThemeIcon('circle-outline');
     item.contextValue = `runlens.run.${run.snapshot ? 'git' : 'nogit'}.${run.status}`;

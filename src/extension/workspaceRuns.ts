@@ -7,6 +7,7 @@ import { Registry } from '../core/registry/registry';
 import type { RunRecord } from '../core/runRecord';
 import { readRunRecord, resolveStoreDir, runsDir, STORE_FOLDER } from '../core/store';
 import { locateRepository } from '../core/git/repository';
+import type { RunLensLog } from './log';
 
 const LIVE_POLL_MS = 1000;
 const SAVE_DELAY_MS = 5000;
@@ -26,6 +27,9 @@ export class WorkspaceRuns implements vscode.Disposable {
   private saveTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | null = null;
   private current: IndexedRun[] = [];
+  private disposed = false;
+  /** Where background failures go; set by the extension. */
+  log: RunLensLog | null = null;
   filter: { text: string; expr: Expr | null } = { text: '', expr: null };
 
   private constructor(
@@ -83,9 +87,11 @@ export class WorkspaceRuns implements vscode.Disposable {
   }
 
   private async doRefresh(): Promise<void> {
+    if (this.disposed) return;
     const index = await this.openIndex();
+    if (this.disposed) return;
     const report = index.refresh();
-    for (const bad of report.unreadable) console.warn(`RunLens: run folder ${bad.dir} cannot be read (${bad.reason}); it is left as it is`);
+    for (const bad of report.unreadable) this.log?.info(`run folder ${bad.dir} cannot be read (${bad.reason}); it is left as it is`);
     this.current = index.query(this.filter.expr, []);
     if (report.added || report.updated || report.removed) this.scheduleSave();
     this.updateLivePoll();
@@ -93,13 +99,21 @@ export class WorkspaceRuns implements vscode.Disposable {
   }
 
   private scheduleRefresh(): void {
-    setTimeout(() => void this.refresh().catch((err: Error) => console.error('RunLens refresh failed', err)), 100);
+    setTimeout(() => this.backgroundRefresh(), 100);
+  }
+
+  /** A refresh nobody awaits (a file changed, a live run's tick): its failure goes to the log, and never after dispose. */
+  private backgroundRefresh(): void {
+    if (this.disposed) return;
+    this.refresh().catch((err: unknown) => {
+      if (!this.disposed) this.log?.error('refreshing the runs failed', err);
+    });
   }
 
   private updateLivePoll(): void {
     const live = this.current.some((r) => r.status === 'running');
     if (live && !this.poll) {
-      this.poll = setInterval(() => void this.refresh().catch(() => undefined), LIVE_POLL_MS);
+      this.poll = setInterval(() => this.backgroundRefresh(), LIVE_POLL_MS);
     } else if (!live && this.poll) {
       clearInterval(this.poll);
       this.poll = undefined;
@@ -108,7 +122,14 @@ export class WorkspaceRuns implements vscode.Disposable {
 
   private scheduleSave(): void {
     clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => this.save(), SAVE_DELAY_MS);
+    this.saveTimer = setTimeout(() => {
+      if (this.disposed) return;
+      try {
+        this.save();
+      } catch (err) {
+        this.log?.error('the run index could not be saved (it is a cache: nothing is lost)', err);
+      }
+    }, SAVE_DELAY_MS);
   }
 
   save(): void {
@@ -137,12 +158,13 @@ export class WorkspaceRuns implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearInterval(this.poll);
     clearTimeout(this.saveTimer);
     try {
       this.save();
     } catch (err) {
-      console.error('RunLens: could not save the index', err);
+      this.log?.info(`the run index could not be saved on close: ${(err as Error).message}`);
     }
     this.index?.close();
     for (const d of this.disposables) d.dispose();

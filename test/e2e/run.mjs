@@ -20,6 +20,20 @@ const check = (ok, what) => {
   else failed++;
   log(`${ok ? 'ok' : 'FAIL'} - ${what}`);
 };
+/** A wait that is itself the check: true when it happened in time. */
+const happened = (promise) => promise.then(() => true, () => false);
+/**
+ * One step of a suite: a step that throws counts as a failure and the suite goes on with the next
+ * one, so one failure never hides the checks after it.
+ */
+async function step(what, run, onError) {
+  try {
+    await run();
+  } catch (err) {
+    check(false, `${what}: ${err.stack ?? err}`);
+    await onError?.().catch(() => {});
+  }
+}
 
 fs.rmSync(WORK, { recursive: true, force: true });
 for (const d of ['ud/User', 'exts', 'shots', 'logs']) fs.mkdirSync(path.join(WORK, d), { recursive: true });
@@ -267,14 +281,10 @@ async function liveRunTest(page, shot) {
     const frame = await compareFrame(page, 'Run live-run');
     const lossCell = () => frame.evaluate(() => [...document.querySelectorAll('table.metrics tr')].find((tr) => tr.querySelector('td.key')?.textContent === 'loss')?.querySelectorAll('td')[1]?.textContent ?? '');
     await frame.waitForFunction(() => [...document.querySelectorAll('table.metrics td.key')].some((td) => td.textContent === 'loss'), null, { timeout: 30_000 });
+    // How fast it moves is the bench's business; here it must move at all, while the run trains.
     const first = await lossCell();
-    const started = Date.now();
-    let later = first;
-    while (later === first && Date.now() - started < 2000) {
-      await page.waitForTimeout(100);
-      later = await lossCell();
-    }
-    check(later !== first, `a live run's metric moves on screen within 2 s (${first} → ${later} after ${Date.now() - started} ms)`);
+    const moved = await happened(frame.waitForFunction((was) => [...document.querySelectorAll('table.metrics tr')].find((tr) => tr.querySelector('td.key')?.textContent === 'loss')?.querySelectorAll('td')[1]?.textContent !== was, first, { timeout: 30_000 }));
+    check(moved, `a live run's metric moves on screen while it trains (${first} → ${await lossCell()})`);
     const out = await frame.evaluate(() => document.getElementById('stdout')?.textContent ?? '');
     check(out.includes('"loss"'), 'the run panel shows the output tail');
     await frame.evaluate(() => document.querySelector('#charts')?.scrollIntoView());
@@ -305,7 +315,8 @@ async function uiTests() {
       await page.keyboard.press('Enter');
     }
   };
-  try {
+  const onFailure = () => shot(`error-${Date.now()}.png`);
+  await step('the sidebar', async () => {
     await page.goto(`${base}/?folder=${encodeURIComponent(wsUi)}`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
     const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
@@ -318,6 +329,8 @@ async function uiTests() {
     const desc = await page.locator(`${view} .monaco-list-row`, { hasText: 'faster-lr' }).first().locator('.label-description').innerText();
     check(/^loss 0\.29/.test(desc), `a run shows its primary metric (${desc})`);
     await shot('01-runs-and-models.png');
+  }, onFailure);
+  await step('a run\'s code changes', async () => {
 
     await page.locator(`${view} .monaco-list-row`, { hasText: 'bias-prior-wip' }).first().click();
     await rows().filter({ hasText: 'Code' }).first().waitFor({ timeout: 30_000 });
@@ -325,9 +338,10 @@ async function uiTests() {
     await page.mouse.move(700, 5);
     await page.locator('.context-view .monaco-hover, .workbench-hover').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
     await rows().filter({ hasText: 'Code' }).first().click();
-    await rows().filter({ hasText: 'NOTES.md' }).first().waitFor({ timeout: 30_000 });
-    check(true, 'expanding a run shows its code changes, untracked NOTES.md included');
+    check(await happened(rows().filter({ hasText: 'NOTES.md' }).first().waitFor({ timeout: 30_000 })), 'expanding a run shows its code changes, untracked NOTES.md included');
     await shot('02-run-expanded.png');
+  }, onFailure);
+  await step('a changed file\'s diff', async () => {
 
     await rows().filter({ hasText: 'train.py' }).first().click();
     const diffTab = page.locator('.tabs-container .tab', { hasText: 'HEAD ↔ bias-prior-wip' });
@@ -335,14 +349,18 @@ async function uiTests() {
     const modifiedSide = page.locator('.editor-instance .monaco-diff-editor .editor.modified .view-lines').first();
     await modifiedSide.filter({ hasText: 'bias prior' }).waitFor({ timeout: 30_000 });
     const original = await page.locator('.editor-instance .monaco-diff-editor .editor.original .view-lines').first().innerText();
-    check(!original.includes('bias prior'), 'a changed file opens as a diff: HEAD without the edit, the run with it');
+    check(original.includes('argparse') && !original.includes('bias prior'), 'a changed file opens as a diff: HEAD (its own text) without the edit, the run with it');
     await shot('03-changed-file-diff.png');
+  }, onFailure);
+  await step('Open File at Run', async () => {
 
     await palette('Open File at Run', ['baseline', 'config.json']);
     await page.locator('.tabs-container .tab', { hasText: 'config.json' }).waitFor({ timeout: 30_000 });
     const shown = await page.locator('.editor-instance .view-lines', { hasText: 'max_loss' }).first().waitFor({ timeout: 30_000 }).then(() => true, () => false);
     check(shown, 'Open File at Run shows the file as it was in the run');
     await shot('04-open-file-at-run.png');
+  }, onFailure);
+  await step('Compare Run with Workspace', async () => {
 
     await palette('Compare Run with Workspace', ['baseline']);
     await page.locator('.tabs-container .tab', { hasText: 'baseline ↔ Workspace' }).waitFor({ timeout: 30_000 });
@@ -350,15 +368,11 @@ async function uiTests() {
     const multi = await page.locator('.editor-instance').first().innerText();
     check(multi.includes('train.py') && multi.includes('NOTES.md'), 'Compare Run with Workspace opens the multi-file diff with train.py and the untracked NOTES.md');
     await shot('05-multi-file-diff.png');
-    await comparePanelTests(page, shot);
-    await liveRunTest(page, shot);
-    await reproductionTest(page, shot);
-  } catch (err) {
-    check(false, `UI test: ${err.stack ?? err}`);
-    await shot('error.png').catch(() => {});
-  } finally {
-    await page.close();
-  }
+  }, onFailure);
+  await step('the Compare panel', () => comparePanelTests(page, shot), onFailure);
+  await step('a live run', () => liveRunTest(page, shot), onFailure);
+  await step('a reproduction', () => reproductionTest(page, shot), onFailure);
+  await page.close();
 }
 
 /** In a workspace the user does not trust, runs can be browsed but nothing is started. */
@@ -379,19 +393,20 @@ async function untrustedTests() {
     await icon.waitFor({ state: 'visible', timeout: 120_000 });
     await icon.click();
     const view = '[id="workbench.view.extension.runlens"]';
-    await page.locator(`${view} .monaco-list-row`, { hasText: 'bias-prior-wip' }).first().waitFor({ timeout: 60_000 });
-    check(true, 'in an untrusted workspace the recorded runs are still shown');
+    check(await happened(page.locator(`${view} .monaco-list-row`, { hasText: 'bias-prior-wip' }).first().waitFor({ timeout: 60_000 })), 'in an untrusted workspace the recorded runs are still shown');
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 30_000 });
     await input.fill('>RunLens: Open File at Run');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open File at Run' }).first().waitFor({ timeout: 30_000 });
+    // An absence can only be seen after the list had time to answer. The control is the demo suite: the same
+    // queries in a trusted workspace find both commands, with a wait.
     await input.fill('>RunLens: Run Training');
-    await page.waitForTimeout(1000);
+    await page.waitForTimeout(1500);
     const offered = await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Run Training' }).count();
     check(offered === 0, `Run Training is not offered in Restricted Mode (${offered} row(s))`);
     await input.fill('>RunLens: Reproduce Run');
-    await page.waitForTimeout(1000);
+    await page.waitForTimeout(1500);
     const reproduceOffered = await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reproduce Run' }).count();
     check(reproduceOffered === 0, `Reproduce Run is not offered in Restricted Mode (${reproduceOffered} row(s))`);
     await page.keyboard.press('Escape');
@@ -448,8 +463,7 @@ async function tableTests() {
       const s = document.getElementById('scroller');
       s.scrollTop = s.scrollHeight;
     });
-    await frame.waitForFunction(() => [...document.querySelectorAll('.window .row')].some((r) => r.dataset.index === '9999'), null, { timeout: 10_000 });
-    check(true, 'scrolling to the end shows the last run');
+    check(await happened(frame.waitForFunction(() => [...document.querySelectorAll('.window .row')].some((r) => r.dataset.index === '9999'), null, { timeout: 10_000 })), 'scrolling to the end shows the last run');
     await frame.locator('.row.header .cell', { hasText: 'acc' }).first().click();
     await frame.waitForFunction(() => document.querySelector('.row.header')?.textContent.includes('acc ▼'), null, { timeout: 30_000 });
     await frame.evaluate(() => { document.getElementById('scroller').scrollTop = 0; });

@@ -342,3 +342,60 @@ describe('a full disk', () => {
     }
   });
 });
+
+describe('caches checked against the files themselves', () => {
+  test('the index sees a run.json rewritten in place, and the series cache a metrics.jsonl rewritten to the same size', () => {
+    const repo = makeRepo();
+    assert.equal(runCli(['run', '--name', 'before', '--', 'sh', '-c', 'echo \'{"step": 0, "loss": 0.25}\'; echo \'{"step": 1, "loss": 0.50}\''], repo).code, 0);
+    const id = runIds(repo)[0]!;
+    const dir = path.join(repo, '.runlens', 'runs', id);
+    const file = path.join(dir, 'run.json');
+    // Old enough that the index trusts what it saw (outside its racily-clean window).
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    const oneHourAgo = new Date(Date.now() - 3600_000);
+    fs.utimesSync(file, twoHoursAgo, twoHoursAgo);
+    fs.utimesSync(dir, twoHoursAgo, twoHoursAgo);
+    assert.equal(listed(repo)[0]!.name, 'before');
+    // Rewritten in place, as an editor or a script would: the folder's mtime stays.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"name": "before"', '"name": "after!"'));
+    fs.utimesSync(file, oneHourAgo, oneHourAgo);
+    fs.utimesSync(dir, twoHoursAgo, twoHoursAgo);
+    const ls = runCli(['ls'], repo);
+    assert.match(ls.stdout, /after!/);
+    const series = () => JSON.parse(runCli(['series', id, '--metric', 'loss', '--json'], repo).stdout) as { runs: { points?: { y: number }[]; buckets?: { last: number }[] }[] };
+    const first = JSON.stringify(series());
+    const metrics = path.join(dir, 'metrics.jsonl');
+    const text = fs.readFileSync(metrics, 'utf8');
+    const changed = text.replace('0.25', '0.75').replace('0.50', '0.99');
+    assert.equal(changed.length, text.length);
+    fs.writeFileSync(metrics, changed);
+    const second = JSON.stringify(series());
+    assert.notEqual(second, first);
+    assert.match(second, /0\.99/);
+  });
+
+  test('a metrics line cut short on stdout is counted as malformed', () => {
+    const repo = makeRepo();
+    const r = runCli(['run', '--', 'sh', '-c', 'echo \'{"step": 1, "loss": 0.5}\'; echo \'{"step": 2, "loss": 0.4\'; echo \'{"step": 3, "loss": 0.3}\''], repo);
+    assert.equal(r.code, 0, r.stderr);
+    const [record] = listed(repo);
+    assert.equal(record!.metricsSummary!.malformed, 1);
+    assert.match(record!.problems.join(' '), /unfinished JSON object/);
+  });
+
+  test('a registry line missing fields is named and skipped; a repeated line lists its version once', () => {
+    const repo = makeRepo();
+    write(repo, 'model.bin', 'weights');
+    assert.equal(runCli(['run', '--name', 'trained', '--artifact', 'model.bin', '--', 'touch', 'model.bin'], repo).code, 0);
+    const reg = runCli(['model', 'register', 'trained', '--name', 'clf'], repo);
+    assert.equal(reg.code, 0, reg.stderr);
+    const events = path.join(repo, '.runlens', 'registry', 'events.jsonl');
+    const line = fs.readFileSync(events, 'utf8').trim();
+    fs.appendFileSync(events, `${line}\n{"type": "alias-set", "model": "clf"}\n`);
+    const ls = runCli(['model', 'ls'], repo);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stderr, /line 3 .*alias-set event without .*alias/);
+    assert.doesNotMatch(ls.stderr, /\n\s+at /);
+    assert.equal((ls.stdout.match(/\bv1\b/g) ?? []).length, 1, ls.stdout);
+  });
+});

@@ -81,13 +81,12 @@ describe('runlens run', () => {
     assert.match(log, /runlens: not json/);
     assert.equal(record.metricsSummary!.metrics.loss!.count, 2);
     assert.equal(record.metricsSummary!.metrics.loss!.last, 0.125);
-    // `{'loss': 0.5}` and `runlens: not json` on stdout, and the unfinished line in the file, which
-    // must not swallow the recorder's next line; `{"loss": 0.25` never closes its brace, so it is
-    // ordinary output rather than an attempt at metrics.
-    assert.equal(record.metricsSummary!.malformed, 3);
+    // `{'loss': 0.5}`, `runlens: not json` and `{"loss": 0.25` (a metrics line cut short) on stdout,
+    // and the unfinished line in the file, which must not swallow the recorder's next line.
+    assert.equal(record.metricsSummary!.malformed, 4);
     assert.match(record.metricsSummary!.malformedSamples[0]!.reason, /single quotes/);
     assert.ok(record.metricsSummary!.malformedSamples.some((s) => s.text === '{"torn": 1'));
-    assert.match(result.stderr, /3 metric line\(s\) could not be read/);
+    assert.match(result.stderr, /4 metric line\(s\) could not be read/);
   });
 
   test('params come from --config (YAML and JSON, flattened), the script\'s flags and --param, in that order', () => {

@@ -207,6 +207,8 @@ function reproductionSection(r: ReproductionReport): HTMLElement {
 
 function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null, detail: RunDetail | null): void {
   const chartsBox = el('div', { class: 'charts' });
+  // A chart holds window listeners (resize, mouse) until it is destroyed: clearing the map is not enough.
+  for (const entry of charts.values()) entry.chart?.destroy();
   charts.clear();
   for (const m of c.metrics) {
     const host = el('div', { class: 'chart', 'data-metric': m.key });

@@ -4,7 +4,7 @@ import { INDEX_FILE, RunIndex, type IndexedRun } from '../../core/index/runIndex
 import { QuerySyntaxError } from '../../core/query/ast';
 import { parseQuery, parseSort } from '../../core/query/parse';
 import { diffRuns } from '../../core/runDiff';
-import { readReport } from '../../core/reproduce/report';
+import { reportVerdict } from '../../core/reproduce/report';
 import type { RunRecord } from '../../core/runRecord';
 import { listRuns, readRunRecord, resolveRun, resolveStoreDir, RunLookupError, type RunListing } from '../../core/store';
 import { expectPositionals, flag, parseArgs, single, UsageError } from '../args';
@@ -109,13 +109,13 @@ export async function showCommand(args: string[]): Promise<number> {
   const reproductions = runs
     .filter((r) => r.reproduces === run.id)
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
-    .map((r) => ({ id: r.id, name: r.name, status: r.status, startedAt: r.startedAt, verdict: readReport(storeDir, r.id)?.verdict ?? null }));
+    .map((r) => ({ id: r.id, name: r.name, status: r.status, startedAt: r.startedAt, verdict: reportVerdict(storeDir, r.id) }));
   if (flag(parsed, 'json')) {
     process.stdout.write(JSON.stringify({ ...run, reproductions }, null, 2) + '\n');
     return 0;
   }
   process.stdout.write(describeRun(run));
-  if (run.reproduces) process.stdout.write(section('reproduces', [`${run.reproduces}${runs.find((r) => r.id === run.reproduces) ? ` "${safeText(runs.find((r) => r.id === run.reproduces)!.name)}"` : ' (no longer here)'}: ${readReport(storeDir, run.id)?.verdict ?? (run.status === 'running' ? 'running' : 'no report')}`]));
+  if (run.reproduces) process.stdout.write(section('reproduces', [`${run.reproduces}${runs.find((r) => r.id === run.reproduces) ? ` "${safeText(runs.find((r) => r.id === run.reproduces)!.name)}"` : ' (no longer here)'}: ${safeText(reportVerdict(storeDir, run.id) ?? (run.status === 'running' ? 'running' : 'no report'))}`]));
   process.stdout.write(
     section(
       'reproductions',

@@ -159,12 +159,12 @@ export class RunIndex {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const known = new Map<string, { mtime: number; live: boolean; status: string; host: string | null; pid: number | null }>();
-    for (const row of this.rows('SELECT id, dir_mtime, live_summary, status, host, pid FROM runs')) {
-      known.set(String(row[0]), { mtime: Number(row[1]), live: row[2] === 1, status: String(row[3]), host: row[4] as string | null, pid: row[5] as number | null });
+    const known = new Map<string, { mtime: string; live: boolean; status: string; host: string | null; pid: number | null }>();
+    for (const row of this.rows('SELECT id, file_sig, live_summary, status, host, pid FROM runs')) {
+      known.set(String(row[0]), { mtime: String(row[1]), live: row[2] === 1, status: String(row[3]), host: row[4] as string | null, pid: row[5] as number | null });
     }
-    const knownBad = new Map<string, number>();
-    for (const row of this.rows('SELECT id, dir_mtime FROM unreadable')) knownBad.set(String(row[0]), Number(row[1]));
+    const knownBad = new Map<string, string>();
+    for (const row of this.rows('SELECT id, file_sig FROM unreadable')) knownBad.set(String(row[0]), String(row[1]));
 
     const now = Date.now();
     const seen = new Set<string>();
@@ -173,26 +173,34 @@ export class RunIndex {
       for (const name of names) {
         if (name.startsWith('.')) continue;
         const dir = runDir(this.storeDir, name);
+        // run.json's own mtime, not the folder's: a run.json rewritten in place leaves the folder's
+        // mtime as it was. A folder without run.json (a run killed at start) goes by its own.
         let stat: fs.Stats;
         try {
-          stat = fs.statSync(dir);
-        } catch {
-          continue; // deleted while we looked
-        }
-        if (!stat.isDirectory()) {
-          if (isRunId(name)) this.markUnreadable(name, 'not a folder', 0);
-          seen.add(name);
-          continue;
+          stat = fs.statSync(path.join(dir, 'run.json'));
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOTDIR') {
+            if (isRunId(name)) this.markUnreadable(name, 'not a folder', '0');
+            seen.add(name);
+            continue;
+          }
+          try {
+            stat = fs.statSync(dir);
+          } catch {
+            continue; // deleted while we looked
+          }
         }
         seen.add(name);
-        // A folder changed moments ago may change again within the same mtime tick: read it again next time.
-        const mtime = now - stat.mtimeMs < this.racyMs ? 0 : stat.mtimeMs;
+        // A file changed moments ago may change again within the same mtime tick: read it again next time.
+        // The inode tells an atomic replace within the same tick; the size, most rewrites in place.
+        const mtime = now - stat.mtimeMs < this.racyMs ? '0' : `${stat.mtimeMs}:${stat.ino}:${stat.size}`;
         const row = known.get(name);
-        if (row && row.mtime === mtime && mtime !== 0) {
+        if (row && row.mtime === mtime && mtime !== '0') {
           if (row.live) this.updateLive(name, row);
           continue;
         }
-        if (!row && knownBad.get(name) === mtime && mtime !== 0) continue;
+        if (!row && knownBad.get(name) === mtime && mtime !== '0') continue;
         if (this.indexRun(name, mtime)) {
           if (row) report.updated++;
           else report.added++;
@@ -228,9 +236,9 @@ export class RunIndex {
     return this.db.exec(sql, params)[0]?.values ?? [];
   }
 
-  private markUnreadable(id: string, reason: string, mtime: number): void {
+  private markUnreadable(id: string, reason: string, mtime: string): void {
     this.deleteRun(id);
-    this.db.run('INSERT OR REPLACE INTO unreadable(id, reason, dir_mtime) VALUES (:id, :r, :m)', { ':id': id, ':r': reason, ':m': mtime });
+    this.db.run('INSERT OR REPLACE INTO unreadable(id, reason, file_sig) VALUES (:id, :r, :m)', { ':id': id, ':r': reason, ':m': mtime });
     this.dirty = true;
   }
 
@@ -247,7 +255,7 @@ export class RunIndex {
   }
 
   /** Reads one run folder into the index; false (and recorded as unreadable) when it cannot be read. */
-  private indexRun(id: string, mtime: number): boolean {
+  private indexRun(id: string, mtime: string): boolean {
     let record: RunRecord;
     try {
       record = readRunRecord(this.storeDir, id);
@@ -267,7 +275,7 @@ export class RunIndex {
     }
     this.db.run(
       `INSERT INTO runs(id, name, status, started_ms, ended_ms, exit_code, branch, head, snapshot, dirty, host, user, pid, command,
-         reproduces, problems, dir_mtime, metrics_offset, metrics_line, metrics_step, live_summary)
+         reproduces, problems, file_sig, metrics_offset, metrics_line, metrics_step, live_summary)
        VALUES (:id, :name, :status, :started, :ended, :exit, :branch, :head, :snapshot, :dirty, :host, :user, :pid, :command,
          :reproduces, :problems, :mtime, :offset, :line, :step, :live)`,
       {
@@ -335,8 +343,9 @@ export class RunIndex {
     let size = 0;
     try {
       size = fs.statSync(file).size;
-    } catch {
-      // no metrics yet
+    } catch (err) {
+      // No file is no metrics yet; any other failure is the caller's to hear.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     let status = row.status;
     if (status === 'running' && row.pid !== null && row.host === os.hostname()) {

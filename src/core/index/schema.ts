@@ -1,5 +1,5 @@
 /** Bump when the tables change: an index of another version is rebuilt from the run files. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Runs are referred to by an integer `rid` and param and metric names by an
@@ -26,7 +26,8 @@ CREATE TABLE runs(
   command TEXT,
   reproduces TEXT,
   problems INTEGER NOT NULL DEFAULT 0,
-  dir_mtime REAL NOT NULL,
+  -- run.json's mtime:inode:size ('0' while too recent to trust), or its folder's when it has none
+  file_sig TEXT NOT NULL,
   metrics_offset INTEGER NOT NULL DEFAULT 0,
   metrics_line INTEGER NOT NULL DEFAULT 0,
   metrics_step REAL NOT NULL DEFAULT -1,
@@ -55,7 +56,7 @@ CREATE TABLE metrics(
   PRIMARY KEY(rid, kid)
 ) WITHOUT ROWID;
 CREATE TABLE tags(rid INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY(rid, tag)) WITHOUT ROWID;
-CREATE TABLE unreadable(id TEXT PRIMARY KEY, reason TEXT NOT NULL, dir_mtime REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE unreadable(id TEXT PRIMARY KEY, reason TEXT NOT NULL, file_sig TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX runs_started ON runs(started_ms);
 CREATE INDEX params_num ON params(kid, num);
 CREATE INDEX params_text ON params(kid, text);

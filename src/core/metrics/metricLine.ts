@@ -34,6 +34,8 @@ export function parseOutputLine(line: string): ParseResult {
     prefixed = true;
     text = text.slice(PREFIX.length).trim();
   } else if (!(text.startsWith('{') && text.endsWith('}'))) {
+    // `{"step": 2, "loss": 0.4` is a metrics line cut short (a writer killed mid-line), not prose.
+    if (/^\{\s*"[^"]*"\s*:/.test(text)) return { kind: 'malformed', reason: 'an unfinished JSON object (the line was cut short)' };
     return { kind: 'not-metrics' };
   }
   const result = parseMetricObject(text);

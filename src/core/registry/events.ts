@@ -56,8 +56,10 @@ export function foldEvents(events: RegistryEvent[]): Map<string, Model> {
   for (const e of events) {
     const m = model(e.model);
     if (e.type === 'register') {
+      // A line repeated (a merge, a copy) registers nothing new: the first one stands.
+      if (m.versions.some((v) => v.version === e.version)) continue;
       const { type: _type, ...version } = e;
-      m.versions.push({ ...version, aliases: [] });
+      m.versions.push({ ...version, metrics: version.metrics ?? {}, aliases: [] });
     } else if (e.type === 'alias-set') {
       m.aliases[e.alias] = e.version;
     } else {

@@ -62,7 +62,8 @@ export class Registry {
       if (!line.trim()) return;
       try {
         const e = JSON.parse(line) as RegistryEvent;
-        if (!['register', 'alias-set', 'alias-removed'].includes(e.type) || typeof e.model !== 'string') throw new Error('not a registry event');
+        const missing = missingFields(e);
+        if (missing) throw new Error(missing);
         events.push(e);
       } catch (err) {
         const torn = i === lines.length - 1;
@@ -209,4 +210,20 @@ export class Registry {
       fs.rmSync(lock, { force: true });
     }
   }
+}
+
+/** What makes a parsed line unusable as an event, in words; null when it is a whole event. */
+function missingFields(e: unknown): string | null {
+  if (!e || typeof e !== 'object') return 'not a registry event';
+  const f = e as Record<string, unknown>;
+  if (!['register', 'alias-set', 'alias-removed'].includes(f.type as string)) return 'not a registry event';
+  const need: [string, (v: unknown) => boolean][] = [['model', (v) => typeof v === 'string' && v !== ''], ['at', (v) => typeof v === 'string']];
+  if (f.type === 'register') {
+    need.push(['version', Number.isInteger], ['runId', (v) => typeof v === 'string'], ['artifact', (v) => !!v && typeof v === 'object' && typeof (v as { path?: unknown }).path === 'string']);
+  } else {
+    need.push(['alias', (v) => typeof v === 'string' && v !== '']);
+    if (f.type === 'alias-set') need.push(['version', Number.isInteger]);
+  }
+  const bad = need.filter(([key, ok]) => !ok(f[key])).map(([key]) => key);
+  return bad.length ? `a ${String(f.type)} event without ${bad.join(', ')}` : null;
 }

@@ -159,11 +159,34 @@ export function writeReport(storeDir: string, report: ReproductionReport): void 
   writeFileAtomic(path.join(runDir(storeDir, report.reproduction), REPORT_FILE), JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n');
 }
 
-/** The report a reproduction wrote when it ended; null when there is none (it is still running, or was killed). */
+/**
+ * The report a reproduction wrote when it ended; null when there is none (it is still running, or
+ * was killed). A report that is there but cannot be read is an error that names the file.
+ */
 export function readReport(storeDir: string, reproductionId: string): ReproductionReport | null {
+  const file = path.join(runDir(storeDir, reproductionId), REPORT_FILE);
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(path.join(runDir(storeDir, reproductionId), REPORT_FILE), 'utf8')) as ReproductionReport;
-  } catch {
-    return null;
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let report: unknown;
+  try {
+    report = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (!report || typeof report !== 'object' || typeof (report as ReproductionReport).verdict !== 'string') throw new Error(`${file} holds no verdict`);
+  return report as ReproductionReport;
+}
+
+/** A reproduction's verdict for a listing: the verdict, null when there is no report, or what is wrong with the report. */
+export function reportVerdict(storeDir: string, reproductionId: string): string | null {
+  try {
+    return readReport(storeDir, reproductionId)?.verdict ?? null;
+  } catch (err) {
+    return `unreadable report: ${(err as Error).message}`;
   }
 }

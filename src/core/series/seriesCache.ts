@@ -94,6 +94,11 @@ interface CacheIndex {
   version: number;
   /** Bytes of metrics.jsonl consumed: always just past a complete line. */
   offset: number;
+  /**
+   * The last bytes consumed (up to PROBE_BYTES before `offset`), hex: a file rewritten to the same
+   * size or longer, not appended to, no longer has them there, and the cache starts over.
+   */
+  probe?: string;
   /** The step of the last line consumed, so a line without one continues from it. */
   lastStep: number;
   /** Wall time of the first line that had one: zero of the relative time axis. */
@@ -104,6 +109,8 @@ interface CacheIndex {
   /** Per metric: its columns' file stem, its point count, and the extent of its steps and times (NaN-free). */
   metrics: Record<string, { file: string; count: number; steps: [number, number] | null; times: [number, number] | null }>;
 }
+
+const PROBE_BYTES = 64;
 
 function emptyIndex(): CacheIndex {
   return { version: CACHE_VERSION, offset: 0, lastStep: -1, t0: null, badLines: 0, unfinishedBytes: 0, metrics: {} };
@@ -170,6 +177,24 @@ export class RunSeriesCache {
     return Object.keys(this.index.metrics);
   }
 
+  /** The bytes just before `offset` in metrics.jsonl, hex, or '' when they cannot be read. */
+  private probeAt(offset: number): string {
+    const from = Math.max(0, offset - PROBE_BYTES);
+    if (offset === 0) return '';
+    try {
+      const fd = fs.openSync(this.metricsFile, 'r');
+      try {
+        const bytes = Buffer.alloc(offset - from);
+        const n = fs.readSync(fd, bytes, 0, bytes.length, from);
+        return bytes.subarray(0, n).toString('hex');
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return '';
+    }
+  }
+
   /** Reads what metrics.jsonl gained since the cache was last brought up to date. */
   update(): void {
     let size: number;
@@ -178,7 +203,8 @@ export class RunSeriesCache {
     } catch {
       size = 0;
     }
-    if (size < this.index.offset) {
+    const replaced = this.index.offset > 0 && this.index.probe !== undefined && size >= this.index.offset && this.probeAt(this.index.offset) !== this.index.probe;
+    if (size < this.index.offset || replaced) {
       fs.rmSync(this.dir, { recursive: true, force: true });
       this.index = emptyIndex();
     }
@@ -210,6 +236,7 @@ export class RunSeriesCache {
       () => index.badLines++,
     );
     index.offset = readWholeLines(this.metricsFile, index.offset, (text) => scanner.scan(text), size, READ_CHUNK).offset;
+    index.probe = this.probeAt(index.offset);
     index.lastStep = scanner.lastStep;
     // An unfinished last line stays unread: a live writer will finish it, and a dead one is reported.
     index.unfinishedBytes = size - index.offset;

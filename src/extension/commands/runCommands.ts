@@ -61,8 +61,12 @@ export async function filterRuns(ws: WorkspaceRuns, view: vscode.TreeView<unknow
   return ws.filter.text;
 }
 
-/** Delete Run…: its folder and its snapshot ref, after asking. */
-export async function deleteRunCommand(ws: WorkspaceRuns, target: CommandTarget, confirmed = false): Promise<boolean> {
+/**
+ * Delete Run…: its folder and its snapshot ref, always after asking. The command is public (a
+ * hover's command link, a webview or another extension can run it), so nothing it is passed can
+ * skip the question.
+ */
+export async function deleteRunCommand(ws: WorkspaceRuns, target: CommandTarget): Promise<boolean> {
   const run = await runFromTarget(ws, target, 'Delete which run?');
   if (!run) return false;
   if (run.status === 'running') {
@@ -70,18 +74,21 @@ export async function deleteRunCommand(ws: WorkspaceRuns, target: CommandTarget,
     return false;
   }
   const used = [...ws.registry.models().values()].flatMap((m) => m.versions.filter((v) => v.runId === run.id).map((v) => `${m.name} v${v.version}`));
-  if (!confirmed) {
-    const answer = await vscode.window.showWarningMessage(
-      `Delete run "${run.name}"?`,
-      {
-        modal: true,
-        detail: `This removes ${ws.describe()}/runs/${run.id} and its snapshot ref.${used.length ? ` It is registered as ${used.join(', ')}; those versions will point at a missing run.` : ''}`,
-      },
-      'Delete',
-    );
-    if (answer !== 'Delete') return false;
+  const answer = await vscode.window.showWarningMessage(
+    `Delete run "${run.name}"?`,
+    {
+      modal: true,
+      detail: `This removes ${ws.describe()}/runs/${run.id} and its snapshot ref.${used.length ? ` It is registered as ${used.join(', ')}; those versions will point at a missing run.` : ''}`,
+    },
+    'Delete',
+  );
+  if (answer !== 'Delete') return false;
+  try {
+    await deleteRun(ws.storeDir, run);
+  } catch (err) {
+    // The folder is gone but the ref stayed: say so, rather than claim the ref went too.
+    void vscode.window.showWarningMessage(`RunLens: ${(err as Error).message}`);
   }
-  await deleteRun(ws.storeDir, run);
   await ws.refresh();
   return true;
 }

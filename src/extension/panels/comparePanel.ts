@@ -58,7 +58,7 @@ export class ComparePanel implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     private readonly extensionUri: vscode.Uri,
     private readonly ws: WorkspaceRuns,
-    readonly runIds: string[],
+    public runIds: string[],
   ) {
     ComparePanel.open.add(this);
     this.records = this.loadRecords();
@@ -148,17 +148,29 @@ export class ComparePanel implements vscode.Disposable {
     if (this.records.length !== 2) return null;
     const [a, b] = this.records as [RunRecord, RunRecord];
     const reproduction = b.reproduces === a.id ? b : a.reproduces === b.id ? a : null;
-    return reproduction ? readReport(this.ws.storeDir, reproduction.id) : null;
+    if (!reproduction) return null;
+    try {
+      return readReport(this.ws.storeDir, reproduction.id);
+    } catch (err) {
+      this.ws.log?.error('a reproduction report could not be read', err);
+      return null;
+    }
   }
 
   private loadRecords(): RunRecord[] {
     const found: RunRecord[] = [];
+    const gone: string[] = [];
     for (const id of this.runIds) {
       try {
         found.push(this.ws.record(id));
       } catch {
-        void vscode.window.showWarningMessage(`RunLens: run ${id} is gone; it is left out of the comparison.`);
+        gone.push(id);
       }
+    }
+    if (gone.length > 0) {
+      // Said once: the panel forgets the runs that are gone, so a live refresh does not say it again every second.
+      this.runIds = this.runIds.filter((id) => !gone.includes(id));
+      void vscode.window.showWarningMessage(`RunLens: ${gone.length === 1 ? `run ${gone[0]} is` : `${gone.length} runs are`} gone; left out of the comparison.`);
     }
     return found;
   }

@@ -88,6 +88,7 @@ suite('RunLens in a real VS Code', () => {
   });
 
   test('Open File at Run opens the picked file as it was', async () => {
+    // The picker lists the snapshot's files; the second is picked, whichever it is, and must open as it was.
     const pending = vscode.commands.executeCommand<vscode.Uri>('runlens.openFileAtRun', runId('bias-prior-wip'));
     await sleep(800);
     await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
@@ -96,6 +97,11 @@ suite('RunLens in a real VS Code', () => {
     assert.ok(opened, 'a file was opened');
     assert.equal(opened.scheme, 'runlens');
     await until('the editor', () => vscode.window.activeTextEditor?.document.uri.toString() === opened.toString());
+    const rel = path.posix.relative(vscode.Uri.file(api.workspace.repoRoot!).path, opened.path);
+    const { execFileSync } = await import('node:child_process');
+    const snapshot = api.workspace.record(runId('bias-prior-wip')).git!.snapshot;
+    const expected = execFileSync('git', ['show', `${snapshot}:${rel}`], { cwd: root, encoding: 'utf8' });
+    assert.equal(vscode.window.activeTextEditor!.document.getText(), expected, `${opened.toString()} shows the file as it was in the run`);
   });
 
   test('Compare Run with Workspace opens every difference, untracked files included, in a multi-file diff', async () => {
@@ -143,8 +149,9 @@ suite('RunLens in a real VS Code', () => {
   });
 
   test('Copy Run Id puts the id on the clipboard', async () => {
-    const id = await vscode.commands.executeCommand<string>('runlens.copyRunId', runId('faster-lr'));
-    assert.equal(await vscode.env.clipboard.readText(), id);
+    await vscode.env.clipboard.writeText('something else');
+    await vscode.commands.executeCommand<string>('runlens.copyRunId', runId('faster-lr'));
+    assert.equal(await vscode.env.clipboard.readText(), runId('faster-lr'));
   });
 
   test('Filter Runs uses the query language; clearing it brings every run back', async () => {
@@ -180,7 +187,7 @@ suite('RunLens in a real VS Code', () => {
     assert.equal(line, 'runlens run -- python3 slow_train.py');
     const live = await until('a running run', () => api.workspace.runs().find((r) => !before.has(r.id) && r.status === 'running'), 30_000);
     const firstCount = await until('a first metric', () => api.workspace.runs().find((r) => r.id === live.id)?.metrics[0]?.count);
-    await until('a later metric, live', () => (api.workspace.runs().find((r) => r.id === live.id)?.metrics[0]?.count ?? 0) > firstCount, 5000);
+    await until('a later metric, live', () => (api.workspace.runs().find((r) => r.id === live.id)?.metrics[0]?.count ?? 0) > firstCount, 30_000);
     assert.match(api.status.text, /1 running · loss/);
     const done = await until('the run to finish', () => api.workspace.runs().find((r) => r.id === live.id && r.status === 'finished'), 30_000);
     assert.equal(done.metrics[0]!.count, 12);
@@ -218,10 +225,17 @@ suite('RunLens in a real VS Code', () => {
   test('Delete Run removes its folder and its snapshot ref', async () => {
     const id = runId('too-hot');
     const record = api.workspace.record(id);
-    assert.ok(await vscode.commands.executeCommand<boolean>('runlens.deleteRun', id, undefined, true));
+    await api.deleteRun(id);
     assert.ok(!fs.existsSync(path.join(api.workspace.storeDir, 'runs', id)));
     const { execFileSync } = await import('node:child_process');
     assert.equal(execFileSync('git', ['for-each-ref', record.git!.ref], { cwd: root, encoding: 'utf8' }), '');
     assert.ok(!api.workspace.runs().some((r) => r.id === id));
+  });
+
+  test('the public Delete Run command cannot skip its confirmation, whatever it is passed', async () => {
+    const id = runId('faster-lr');
+    // The test workbench refuses modal dialogs: the command reaching its question shows as that refusal.
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand<boolean>('runlens.deleteRun', id, undefined, true)), /refused to show dialog.*Delete run/s);
+    assert.ok(fs.existsSync(path.join(api.workspace.storeDir, 'runs', id)), 'the run is still there');
   });
 });
