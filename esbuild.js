@@ -2,6 +2,7 @@
 //   node esbuild.js            dist/cli.js
 //   node esbuild.js --tests    also out/test/**.test.js
 //   node esbuild.js --bench    also out/bench/bench.js
+//   node esbuild.js --faults   also out/faults/faults.js (npm run faults)
 //   node esbuild.js --production   minified, no source maps (npm run package)
 const esbuild = require('esbuild');
 const fs = require('node:fs');
@@ -56,6 +57,10 @@ async function main() {
     );
     copyWasm('out/test/unit');
     builds.push(esbuild.build({ ...common, entryPoints: { seriesWorker: 'src/core/series/seriesWorker.ts' }, outdir: 'out/test/unit' }));
+  }
+  if (flags.has('--faults')) {
+    builds.push(esbuild.build({ ...common, entryPoints: { faults: 'test/faults/main.ts' }, outdir: 'out/faults' }));
+    copyWasm('out/faults');
   }
   if (flags.has('--bench')) {
     builds.push(esbuild.build({ ...common, entryPoints: { bench: 'bench/bench.ts' }, outdir: 'out/bench' }));

@@ -172,13 +172,45 @@ def log(metrics, step=None):
         flush()
 
 
+# Keys named like secrets (the same words as RunLens's own redaction, src/core/secrets.ts) never
+# reach params.jsonl: their values are replaced before the line is written.
+_SECRET_WORDS = {
+    "password", "passwd", "passphrase", "secret", "secrets", "apikey", "credential", "credentials",
+    "privatekey", "cookie", "cookies", "signature", "authorization", "bearer", "pat", "accesskey",
+    "secretkey", "connectionstring", "accesstoken", "authtoken",
+}
+_KEY_QUALIFIERS = {"api", "access", "secret", "private", "auth", "signing", "encryption", "account", "client", "master", "shared", "storage", "ssh", "gpg", "license"}
+_TOKEN_QUALIFIERS = {"auth", "access", "api", "hf", "hub", "github", "gh", "gitlab", "bearer", "refresh", "session", "bot", "slack", "wandb", "secret", "id", "oauth", "personal", "private", "user", "service", "write", "read", "npm", "pypi", "openai", "anthropic", "comet", "neptune", "mlflow", "kaggle", "registry", "deploy", "client", "app"}
+
+
+def _is_secret_name(name):
+    import re
+    words = [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name)).lower()) if w]
+    for i, word in enumerate(words):
+        if word in _SECRET_WORDS:
+            return True
+        if word == "token" and (len(words) == 1 or (i > 0 and words[i - 1] in _TOKEN_QUALIFIERS and i == len(words) - 1)):
+            return True
+        if word in ("key", "keys") and i > 0 and words[i - 1] in _KEY_QUALIFIERS:
+            return True
+        if word == "connection" and i + 1 < len(words) and words[i + 1] == "string":
+            return True
+    return False
+
+
+def _redacted(values):
+    if isinstance(values, dict):
+        return {k: ("<redacted>" if _is_secret_name(k) and v not in (None, "") and not isinstance(v, dict) else _redacted(v)) for k, v in values.items()}
+    return values
+
+
 def params(values):
     """Records params the script decided itself (nested dicts are flattened to a.b.c)."""
     directory = run_dir()
     if not directory:
         _warn_once()
         return
-    line = json.dumps(values, default=str, allow_nan=True) + "\n"
+    line = json.dumps(_redacted(values), default=str, allow_nan=True) + "\n"
     fd = os.open(os.path.join(directory, "params.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         _write(fd, line.encode("utf-8"))

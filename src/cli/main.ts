@@ -65,7 +65,10 @@ function oneLine(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   const first = (e.message.split('\n')[0] ?? '').trim();
   const text = e.code && e.path && !first.includes(e.path) ? `${first} (${e.path})` : first;
-  return process.env.RUNLENS_DEBUG === '1' && e.stack ? `${text}\n${e.stack}` : text;
+  // A TypeError and its kin are RunLens's own bug, not bad input: said as such, so it gets reported.
+  const bug = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
+  const line = bug ? `internal error: ${text} (RUNLENS_DEBUG=1 shows where; please report it)` : text;
+  return process.env.RUNLENS_DEBUG === '1' && e.stack ? `${line}\n${e.stack}` : line;
 }
 
 main(process.argv.slice(2)).then(

@@ -214,7 +214,7 @@ export class RunRecorder {
       write();
       return true;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = readOnlyOrCode(err as NodeJS.ErrnoException);
       const reason = code === 'ENOSPC' ? 'no space left on the device (ENOSPC)' : code === 'EROFS' ? 'the store is on a read-only file system (EROFS)' : code === 'EACCES' || code === 'EPERM' ? `no permission to write (${code})` : (err as Error).message;
       if (!this.writeFailures.has(what)) {
         const message = `could not write ${what}: ${reason}`;
@@ -347,6 +347,24 @@ export class RunRecorder {
       child.on('close', (code, signal) => settle(code, signal, null));
     });
   }
+}
+
+/**
+ * The errno code that says what is wrong. A recursive mkdir on a read-only file system answers
+ * ENOENT for the part it could not make; the nearest folder that exists says EROFS.
+ */
+function readOnlyOrCode(err: NodeJS.ErrnoException): string | undefined {
+  if (err.code !== 'ENOENT' || !err.path) return err.code;
+  for (let dir = path.dirname(err.path); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (!fs.existsSync(dir)) continue;
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+      return err.code;
+    } catch (probe) {
+      return (probe as NodeJS.ErrnoException).code ?? err.code;
+    }
+  }
+  return err.code;
 }
 
 function finalStatus(code: number | null, signal: NodeJS.Signals | null, interruptedBy: NodeJS.Signals | null, spawnError: string | null): RunStatus {

@@ -3,7 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The project's root: the nearest folder above this bundle with the project's package.json (tests and `npm run faults` live at different depths). */
+export const PROJECT_ROOT = ((): string => {
+  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'src', 'cli', 'main.ts'))) return dir;
+  }
+  return path.resolve(__dirname, '..', '..', '..');
+})();
 export const CLI = path.join(PROJECT_ROOT, 'dist', 'cli.js');
 
 /** Environment for git and the CLI in tests: no user config, a fixed identity. */

@@ -100,6 +100,17 @@ describe('secrets never reach a file, the index or git', () => {
   });
 });
 
+describe('a run given secrets on its command line', () => {
+  test('is not reproduced with "<redacted>" in their place: reproduce refuses and says what to do', () => {
+    const repo = makeRepo({ 'train.py': 'import sys\nprint(len(sys.argv))\n' });
+    assert.equal(runCli(['run', '--name', 'with-secret', '--', PYTHON, 'train.py', '--password', 'hunter2'], repo).code, 0);
+    const r = runCli(['reproduce', 'with-secret'], repo);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /secrets on its command line .*never recorded; pass them through the environment/);
+    assert.equal(runIds(repo).length, 1, 'nothing was run');
+  });
+});
+
 describe('no run disappears', () => {
   test('a run killed before its run.json was in place is listed and shown as crashed, with what is known', () => {
     const repo = makeRepo();
@@ -337,6 +348,25 @@ describe('a full disk', () => {
       const ls = runCli(['ls'], repo, { RUNLENS_DIR: store });
       assert.equal(ls.code, 0, ls.stderr);
       assert.match(ls.stdout, /fill-/);
+    } finally {
+      spawnSync('umount', [store]);
+    }
+  });
+
+  test('a read-only store: the command still runs to its exit code, with one line saying the run is not saved', { skip: canMount ? false : 'needs root to mount a read-only tmpfs' }, (t) => {
+    const repo = makeRepo();
+    const store = tempDir('runlens-ro-');
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', store]);
+    if (mounted.status !== 0) return t.skip(`mount failed: ${mounted.stderr}`);
+    try {
+      const r = runCli(['run', '--', 'sh', '-c', 'echo trained; exit 4'], repo, { RUNLENS_DIR: store });
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stdout, /trained/);
+      const lines = r.stderr.split('\n').filter((l) => /read-only|EROFS/.test(l));
+      assert.equal(lines.length, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+      const ls = runCli(['ls'], repo, { RUNLENS_DIR: store });
+      assert.equal(ls.code, 0, ls.stderr);
     } finally {
       spawnSync('umount', [store]);
     }

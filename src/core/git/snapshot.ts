@@ -103,6 +103,33 @@ export async function captureSnapshot(request: SnapshotRequest): Promise<GitInfo
   }
 }
 
+const TEMP_INDEX_PREFIX = 'runlens-index-';
+
+/**
+ * A recorder killed while it staged (SIGKILL, a crash) leaves its temporary index folder behind;
+ * the next capture removes those whose process is gone. The pid is in the folder's name.
+ */
+function removeAbandonedIndexes(): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(TEMP_INDEX_PREFIX)) continue;
+    const pid = Number(name.slice(TEMP_INDEX_PREFIX.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue; // still at work
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPERM') continue;
+    }
+    fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 interface StagedWorkTree {
   tree: string;
   untracked: { path: string; size: number }[];
@@ -121,7 +148,8 @@ async function stageWorkTree(repo: RepositoryLocation, limits: SnapshotLimits, u
   const skipped: SkippedFile[] = [];
   const listed = untrackedOut ?? (await execGit(repo.root, ['ls-files', '--others', '--exclude-standard', '-z']));
   const untracked = pickUntracked(repo.root, splitNul(listed), limits, skipped, includeSecretFiles);
-  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-index-'));
+  removeAbandonedIndexes();
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), `${TEMP_INDEX_PREFIX}${process.pid}-`));
   const dispose = () => fs.rmSync(tempDir, { recursive: true, force: true });
   try {
     const tempIndex = path.join(tempDir, 'index');

@@ -17,6 +17,7 @@ export const INDEX_FILE = 'index.sqlite';
 
 /** A change younger than this may share its mtime with the next one; such a run is read again next time. */
 const DEFAULT_RACY_MS = 2000;
+const INDEX_TABLES = ['meta', 'runs', 'keys', 'params', 'metrics', 'tags', 'unreadable'];
 
 export interface IndexOptions {
   /** How recent a folder's mtime must be to be re-read on the next refresh anyway (git's "racily clean"). */
@@ -111,6 +112,9 @@ export class RunIndex {
         if (String(version) !== String(SCHEMA_VERSION)) throw new Error(`it has schema version ${String(version)}, not ${SCHEMA_VERSION}`);
         const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
         if (check !== 'ok') throw new Error(`its integrity check says: ${String(check)}`);
+        const tables = new Set((db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values ?? []).map((r) => String(r[0])));
+        const missing = INDEX_TABLES.filter((t) => !tables.has(t));
+        if (missing.length) throw new Error(`it has no ${missing.join(', ')} table`);
         const index = new RunIndex(db, storeDir, { rebuilt: null }, racyMs);
         return index;
       } catch (err) {

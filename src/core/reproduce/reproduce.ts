@@ -6,6 +6,7 @@ import { execGit } from '../git/gitClient';
 import type { ParamValue } from '../params';
 import { RunRecorder } from '../recorder';
 import type { HashedPath, RunRecord } from '../runRecord';
+import { REDACTED } from '../secrets';
 import { readRunRecord } from '../store';
 import { buildReport, DEFAULT_TOLERANCE, pathInRepo, writeReport, type ReproductionReport, type Tolerance } from './report';
 
@@ -71,6 +72,13 @@ async function plan(options: ReproduceOptions): Promise<{ original: RunRecord; r
   }
   const label = `run ${original.id} "${original.name}"`;
   if (original.status === 'running') throw new ReproductionRefused(`${label} is still running; reproduce it once it has ended`);
+  // Secrets given on the command line were never recorded: re-running with "<redacted>" in their place would not be this run.
+  const redacted = original.command.filter((arg) => arg.includes(REDACTED));
+  if (redacted.length > 0) {
+    throw new ReproductionRefused(
+      `${label} was given secrets on its command line (${redacted.join(' ')}), which are never recorded; pass them through the environment (read with os.environ) and record a new run to make it reproducible`,
+    );
+  }
   if (!original.git) {
     throw new ReproductionRefused(`${label} was recorded outside a git repository${original.gitError ? ` (${original.gitError})` : ''}: there is no code snapshot to reproduce it from`);
   }
