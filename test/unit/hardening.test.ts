@@ -348,6 +348,11 @@ describe('a full disk', () => {
       const ls = runCli(['ls'], repo, { RUNLENS_DIR: store });
       assert.equal(ls.code, 0, ls.stderr);
       assert.match(ls.stdout, /fill-/);
+      // The series cache cannot be written either: the answer comes all the same.
+      const id = fs.readdirSync(path.join(store, 'runs'))[0]!;
+      const series = runCli(['series', id, '--metric', 'loss', '--buckets', '10'], repo, { RUNLENS_DIR: store });
+      assert.equal(series.code, 0, series.stderr);
+      assert.match(series.stdout, /loss/);
     } finally {
       spawnSync('umount', [store]);
     }

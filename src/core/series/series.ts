@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { runDir } from '../store';
 import { asObjects, type Bucketed, type BucketedColumns } from './bucket';
@@ -35,6 +37,33 @@ export function seriesCacheDir(storeDir: string, runId: string): string {
   return path.join(storeDir, 'cache', 'series', runId);
 }
 
+const CANNOT_WRITE = new Set(['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT', 'ENOTDIR', 'EISDIR', 'EEXIST']);
+let scratch: string | null = null;
+
+/**
+ * A run's series cache, brought up to date. The cache is only a cache: where it cannot be written
+ * (a full disk, a read-only store), the series is read into a scratch cache of this process's,
+ * removed when it exits, and the answer is the same.
+ */
+function updatedCache(storeDir: string, runId: string): RunSeriesCache {
+  const metrics = path.join(runDir(storeDir, runId), 'metrics.jsonl');
+  const cache = new RunSeriesCache(metrics, seriesCacheDir(storeDir, runId));
+  try {
+    cache.update();
+    return cache;
+  } catch (err) {
+    if (!CANNOT_WRITE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
+  if (!scratch) {
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), `runlens-series-${process.pid}-`));
+    const dir = scratch;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  const fallback = new RunSeriesCache(metrics, path.join(scratch, runId));
+  fallback.update();
+  return fallback;
+}
+
 /**
  * The x range that covers one metric in all the given runs, from the caches'
  * indexes (each brought up to date): charts of several runs share bucket
@@ -44,8 +73,7 @@ export function seriesExtent(storeDir: string, runIds: string[], metric: string,
   let lo = Infinity;
   let hi = -Infinity;
   for (const runId of runIds) {
-    const cache = new RunSeriesCache(path.join(runDir(storeDir, runId), 'metrics.jsonl'), seriesCacheDir(storeDir, runId));
-    cache.update();
+    const cache = updatedCache(storeDir, runId);
     const extent = cache.extent(metric, x === 'step' ? 'step' : 't');
     if (!extent) continue;
     const shift = x === 'relative' ? (cache.t0 ?? 0) : 0;
@@ -61,8 +89,7 @@ export function seriesExtent(storeDir: string, runIds: string[], metric: string,
  */
 export function readSeriesColumns(storeDir: string, runIds: string[], request: SeriesRequest): RunSeriesColumns[] {
   return runIds.map((runId) => {
-    const cache = new RunSeriesCache(path.join(runDir(storeDir, runId), 'metrics.jsonl'), seriesCacheDir(storeDir, runId));
-    cache.update();
+    const cache = updatedCache(storeDir, runId);
     const base = { runId, metric: request.metric, x: request.x, badLines: cache.badLines, unfinishedBytes: cache.unfinishedBytes };
     const total = cache.pointCount(request.metric);
     const shift = request.x === 'relative' ? (cache.t0 ?? 0) : 0;
