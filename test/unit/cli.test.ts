@@ -31,7 +31,8 @@ describe('runlens ls, show and diff', () => {
     assert.match(lines[1]!, /deeper +finished .* main +[0-9a-f]{8}\* +loss=0/);
     assert.match(lines[2]!, /baseline +finished .* main +[0-9a-f]{8} +loss=0/);
     assert.equal(ids.length, 2);
-    assert.equal(runCli(['ls', '--limit', '1', '--json'], repo).stdout.includes('baseline'), false);
+    const limited = JSON.parse(runCli(['ls', '--limit', '1', '--json'], repo).stdout) as { name: string }[];
+    assert.deepEqual(limited.map((r) => r.name), ['deeper']);
   });
 
   test('show finds a run by prefix or name, in words and as JSON', () => {

@@ -5,14 +5,55 @@ import { describe, test } from 'node:test';
 import { writeFileAtomic } from '../../src/core/atomicFile';
 import { INDEX_FILE, RunIndex, type IndexedRun } from '../../src/core/index/runIndex';
 import { SCHEMA_VERSION } from '../../src/core/index/schema';
-import { summarizeMetricsFile, MetricsAccumulator } from '../../src/core/metrics/metricsFile';
+import { summarizeMetricsFile } from '../../src/core/metrics/metricsFile';
 import type { Comparison, Expr, Field, Value } from '../../src/core/query/ast';
 import { parseQuery, parseSort } from '../../src/core/query/parse';
-import type { RunRecord } from '../../src/core/runRecord';
+import type { MetricsSummary, RunRecord } from '../../src/core/runRecord';
 import { parseRunRecord, serializeRunRecord } from '../../src/core/store';
 import { evaluate, printQuery, referenceSort, type ReferenceRun } from '../helpers/queryReference';
 import { tempDir } from '../helpers/repo';
 import { makeRecord, pick, rng, writeRecord, BRANCHES, OPTIMIZERS, TAGS } from '../helpers/runFactory';
+
+/**
+ * A live run's summary, read the obvious way and independently of the product's parser: every
+ * complete line is JSON (numbers, or "NaN"/"Infinity"/"-Infinity" strings); NaN counts but is no
+ * min or max. A running run's unfinished last line is not read yet.
+ */
+function summarizeByHand(file: string, running: boolean): MetricsSummary {
+  const summary: MetricsSummary = { lines: 0, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const lines = text.split('\n');
+  const complete = text.endsWith('\n') || !running ? lines : lines.slice(0, -1);
+  let step = -1;
+  for (const line of complete) {
+    if (!line.trim()) continue;
+    let object: Record<string, unknown>;
+    try {
+      object = JSON.parse(line.replace(/(?<=[:[,]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, '"$1"')) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const number = (v: unknown) => (typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : undefined);
+    const values = Object.entries(object).filter(([k, v]) => k !== 'step' && k !== 't' && number(v) !== undefined);
+    if (values.length === 0) continue;
+    step = number(object.step) ?? step + 1;
+    summary.lines++;
+    summary.lastStep = step;
+    for (const [key, raw] of values) {
+      const value = number(raw)!;
+      const m = (summary.metrics[key] ??= { last: value, min: NaN, max: NaN, count: 0, nan: 0, lastStep: step });
+      m.last = value;
+      m.lastStep = step;
+      m.count++;
+      if (Number.isNaN(value)) m.nan++;
+      else {
+        m.min = Number.isNaN(m.min) ? value : Math.min(m.min, value);
+        m.max = Number.isNaN(m.max) ? value : Math.max(m.max, value);
+      }
+    }
+  }
+  return summary;
+}
 
 /** What the run folders say, read the slow, obvious way. */
 function truthFromFiles(store: string): { runs: Map<string, ReferenceRun>; unreadable: string[] } {
@@ -27,7 +68,7 @@ function truthFromFiles(store: string): { runs: Map<string, ReferenceRun>; unrea
       unreadable.push(id);
       continue;
     }
-    const summary = record.metricsSummary ?? new MetricsAccumulator().readFrom(path.join(root, id, 'metrics.jsonl'), 'metrics.jsonl', record.status === 'running').summary;
+    const summary = record.metricsSummary ?? summarizeByHand(path.join(root, id, 'metrics.jsonl'), record.status === 'running');
     runs.set(id, { record, summary });
   }
   return { runs, unreadable: unreadable.sort() };
