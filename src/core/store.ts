@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile';
 import { execGit } from './git/gitClient';
+import { safeText } from './safeText';
 import { summarizeMetricsFile } from './metrics/metricsFile';
 import { locateRepository } from './git/repository';
 import { isRunId, runIdTime } from './runId';
@@ -283,11 +284,12 @@ export function resolveRun(runs: RunRecord[], query: string): RunRecord {
   if (byPrefix.length === 0 && byName.length === 1) return byName[0]!;
   const candidates = byPrefix.length > 0 ? byPrefix : byName;
   if (candidates.length > 1) {
-    const shown = candidates.slice(0, 10).map((r) => `  ${r.id}  ${r.name}`).join('\n');
+    // Names and the query are run- and user-provided: shown with their escapes made visible.
+    const shown = candidates.slice(0, 10).map((r) => `  ${r.id}  ${safeText(r.name)}`).join('\n');
     const more = candidates.length > 10 ? `\n  … and ${candidates.length - 10} more` : '';
-    throw new RunLookupError(`"${query}" matches ${candidates.length} runs; give more of the id:\n${shown}${more}`);
+    throw new RunLookupError(`"${safeText(query)}" matches ${candidates.length} runs; give more of the id:\n${shown}${more}`);
   }
-  throw new RunLookupError(`no run matches "${query}"`);
+  throw new RunLookupError(`no run matches "${safeText(query)}"`);
 }
 
 /**

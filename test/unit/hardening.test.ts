@@ -302,6 +302,14 @@ describe('hostile queries and broken files give one clear line', () => {
     assert.match(ls.stdout, /report\\u202egnp\.exe/);
     const message = git(repo, 'log', '-1', '--format=%B', listed(repo)[0]!.git!.ref);
     assert.ok(!message.includes('\u202E') && message.includes('\\u202e'), message);
+    // Two runs with one name: the "matches 2 runs" message lists them, escapes made visible.
+    const hostile = 'twin\u001b[31mred';
+    assert.equal(runCli(['run', '--name', hostile, '--', 'true'], repo).code, 0);
+    assert.equal(runCli(['run', '--name', hostile, '--', 'true'], repo).code, 0);
+    const ambiguous = runCli(['show', hostile], repo);
+    assert.equal(ambiguous.code, 2);
+    assert.match(ambiguous.stderr, /matches 2 runs/);
+    assert.ok(!ambiguous.stderr.includes('\u001b'), JSON.stringify(ambiguous.stderr));
   });
 });
 
