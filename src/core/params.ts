@@ -56,7 +56,25 @@ export function loadConfigFile(file: string, cwd = process.cwd()): Record<string
     throw new ConfigError(`cannot read config ${file}: ${reason}`);
   }
   if (parsed === null || typeof parsed !== 'object') throw new ConfigError(`config ${file} is not a mapping of keys to values`);
+  if (nestingDepth(parsed) > MAX_CONFIG_DEPTH) throw new ConfigError(`config ${file} nests deeper than ${MAX_CONFIG_DEPTH} levels`);
   return flattenParams(parsed);
+}
+
+/** Far deeper than any real config; past it a config is refused rather than flattened key by key. */
+const MAX_CONFIG_DEPTH = 64;
+
+/** How deep objects and arrays nest in a parsed value, measured without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_CONFIG_DEPTH) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /**

@@ -293,6 +293,15 @@ describe('hostile queries and broken files give one clear line', () => {
     assert.doesNotMatch(piped.stderr, /EPIPE|\n\s+at /, 'no EPIPE trace');
   });
 
+  test('a config nested 5,000 deep is refused in one line, before anything is recorded', () => {
+    const repo = makeRepo();
+    write(repo, 'deep.json', '{"a":'.repeat(5000) + '1' + '}'.repeat(5000));
+    const r = runCli(['run', '--config', 'deep.json', '--', 'true'], repo);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^runlens: config deep\.json nests deeper than 64 levels\n$/);
+    assert.equal(runIds(repo).length, 0);
+  });
+
   test('bidi controls in a name are shown visibly, in the terminal and in the snapshot commit message', () => {
     const repo = makeRepo();
     const name = 'report\u202Egnp.exe';
