@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { RunRecord } from '../../src/core/runRecord';
 import { newRunId } from '../../src/core/runId';
+import { everythingWritten } from '../faults/cases';
 import { CLI, exited, git, makeRepo, runCli, runIds, TEST_ENV, tempDir, waitFor, write } from '../helpers/repo';
 
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -16,26 +17,6 @@ function listed(repo: string): RunRecord[] {
   const ls = runCli(['ls', '--json'], repo);
   assert.equal(ls.code, 0, ls.stderr);
   return JSON.parse(ls.stdout) as RunRecord[];
-}
-
-/** Every byte RunLens wrote for a repository: the store (index included) and its refs' commits and trees. */
-function everythingWritten(repo: string): string {
-  const parts: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const abs = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(abs);
-      else parts.push(fs.readFileSync(abs).toString('latin1'));
-    }
-  };
-  walk(path.join(repo, '.runlens'));
-  for (const ref of git(repo, 'for-each-ref', '--format=%(refname)', 'refs/runlens/').split('\n').filter(Boolean)) {
-    parts.push(git(repo, 'cat-file', '-p', ref));
-    for (const line of git(repo, 'ls-tree', '-r', ref).split('\n').filter(Boolean)) {
-      parts.push(line, git(repo, 'cat-file', '-p', line.split(/\s+/)[2]!));
-    }
-  }
-  return parts.join('\n');
 }
 
 describe('secrets never reach a file, the index or git', () => {
@@ -348,11 +329,11 @@ describe('output the recorder keeps', () => {
 
 describe('a full disk', () => {
   const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
-  test('the command runs to its own exit code; one clear line, no stack trace; readers still answer', { skip: canMount ? false : 'needs root to mount a small tmpfs' }, (t) => {
+  test('the command runs to its own exit code; one clear line, no stack trace; readers still answer', { skip: canMount ? false : 'needs root to mount a small tmpfs' }, () => {
     const repo = makeRepo();
     const store = tempDir('runlens-full-');
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', store]);
-    if (mounted.status !== 0) return t.skip(`mount failed: ${mounted.stderr}`);
+    assert.equal(mounted.status, 0, `mount failed: ${mounted.stderr}`);
     try {
       const script = 'import json\nfor s in range(60000): print(json.dumps({"step": s, "loss": 1 / (s + 1), "pad": "x" * 20}))\nraise SystemExit(3)\n';
       write(repo, 'fill.py', script);
@@ -375,11 +356,11 @@ describe('a full disk', () => {
     }
   });
 
-  test('a read-only store: the command still runs to its exit code, with one line saying the run is not saved', { skip: canMount ? false : 'needs root to mount a read-only tmpfs' }, (t) => {
+  test('a read-only store: the command still runs to its exit code, with one line saying the run is not saved', { skip: canMount ? false : 'needs root to mount a read-only tmpfs' }, () => {
     const repo = makeRepo();
     const store = tempDir('runlens-ro-');
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', store]);
-    if (mounted.status !== 0) return t.skip(`mount failed: ${mounted.stderr}`);
+    assert.equal(mounted.status, 0, `mount failed: ${mounted.stderr}`);
     try {
       const r = runCli(['run', '--', 'sh', '-c', 'echo trained; exit 4'], repo, { RUNLENS_DIR: store });
       assert.equal(r.code, 4, r.stderr);
