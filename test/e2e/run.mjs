@@ -336,7 +336,11 @@ async function uiTests() {
     await rows().filter({ hasText: 'Code' }).first().waitFor({ timeout: 30_000 });
     // The run's tooltip (built on hover) can cover the row below it: move away and let it close first.
     await page.mouse.move(700, 5);
-    await page.locator('.context-view .monaco-hover, .workbench-hover').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+    const hover = page.locator('.context-view .monaco-hover, .workbench-hover').first();
+    if (!(await happened(hover.waitFor({ state: 'hidden', timeout: 5000 })))) {
+      await page.keyboard.press('Escape');
+      await hover.waitFor({ state: 'hidden', timeout: 5000 });
+    }
     await rows().filter({ hasText: 'Code' }).first().click();
     check(await happened(rows().filter({ hasText: 'NOTES.md' }).first().waitFor({ timeout: 30_000 })), 'expanding a run shows its code changes, untracked NOTES.md included');
     await shot('02-run-expanded.png');
@@ -381,7 +385,8 @@ async function untrustedTests() {
   execFileSync('bash', [path.join(ROOT, 'scripts', 'demo-workspace.sh'), wsUntrusted], { stdio: 'ignore' });
   const server = await startServer('untrusted', wsUntrusted, { trust: true });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  try {
+  const onFailure = () => page.screenshot({ path: path.join(SHOTS, `error-untrusted-${Date.now()}.png`) });
+  await step('Restricted Mode', async () => {
     await page.goto(`${server.base}/?folder=${encodeURIComponent(wsUntrusted)}`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
     // Depending on the trust prompt setting, VS Code asks first or opens straight in Restricted Mode.
@@ -389,6 +394,8 @@ async function untrustedTests() {
     if (await decline.waitFor({ timeout: 10_000 }).then(() => true, () => false)) await decline.click();
     const restricted = await page.locator('.statusbar', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 30_000 }).then(() => true, () => false);
     check(restricted, 'the workspace is open in Restricted Mode');
+  }, onFailure);
+  await step('runs and commands in Restricted Mode', async () => {
     const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
     await icon.waitFor({ state: 'visible', timeout: 120_000 });
     await icon.click();
@@ -411,13 +418,9 @@ async function untrustedTests() {
     check(reproduceOffered === 0, `Reproduce Run is not offered in Restricted Mode (${reproduceOffered} row(s))`);
     await page.keyboard.press('Escape');
     await page.screenshot({ path: path.join(SHOTS, '09-untrusted-workspace.png') });
-  } catch (err) {
-    check(false, `untrusted workspace: ${err.stack ?? err}`);
-    await page.screenshot({ path: path.join(SHOTS, 'error-untrusted.png') }).catch(() => {});
-  } finally {
-    await page.close();
-    server.stop();
-  }
+  }, onFailure);
+  await page.close();
+  server.stop();
 }
 
 /** The frame of the Runs table, once its page has rendered. */
@@ -440,7 +443,10 @@ async function tableTests() {
   const server = await startServer('table', wsTable);
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
-  try {
+  const onFailure = () => shot(`error-table-${Date.now()}.png`);
+  let frame;
+  let expected;
+  await step('the Runs table', async () => {
     await page.goto(`${server.base}/?folder=${encodeURIComponent(wsTable)}`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
     // The palette lists what was registered when it opened: let RunLens load first.
@@ -454,7 +460,7 @@ async function tableTests() {
     await input.fill('>RunLens: Runs Table');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Runs Table' }).first().waitFor({ timeout: 60_000 });
     await page.keyboard.press('Enter');
-    const frame = await tableFrame(page, 'the Runs table did not render');
+    frame = await tableFrame(page, 'the Runs table did not render');
     await frame.waitForFunction(() => document.querySelector('.count')?.textContent === '10,000 runs', null, { timeout: 60_000 });
     const inDom = await frame.evaluate(() => document.querySelectorAll('.window .row').length);
     check(inDom > 10 && inDom < 120, `10,000 runs listed, ${inDom} rows in the DOM (virtualized)`);
@@ -464,6 +470,8 @@ async function tableTests() {
       s.scrollTop = s.scrollHeight;
     });
     check(await happened(frame.waitForFunction(() => [...document.querySelectorAll('.window .row')].some((r) => r.dataset.index === '9999'), null, { timeout: 10_000 })), 'scrolling to the end shows the last run');
+  }, onFailure);
+  await step('sorting and filtering the table', async () => {
     await frame.locator('.row.header .cell', { hasText: 'acc' }).first().click();
     await frame.waitForFunction(() => document.querySelector('.row.header')?.textContent.includes('acc ▼'), null, { timeout: 30_000 });
     await frame.evaluate(() => { document.getElementById('scroller').scrollTop = 0; });
@@ -478,8 +486,10 @@ async function tableTests() {
     await frame.locator('vscode-textfield input').press('Enter');
     await frame.waitForFunction(() => /^[\d,]+ runs?$/.test(document.querySelector('.count')?.textContent ?? '') && document.querySelector('.count')?.textContent !== '10,000 runs', null, { timeout: 30_000 });
     const filtered = await frame.evaluate(() => document.querySelector('.count')?.textContent);
-    const expected = Array.from({ length: 10_000 }, (_, i) => i).filter((i) => i % 17 === 0 && i % 2 === 1).length;
+    expected = Array.from({ length: 10_000 }, (_, i) => i).filter((i) => i % 17 === 0 && i % 2 === 1).length;
     check(filtered === `${expected.toLocaleString('en-US')} runs`, `the query language filters the table (${filtered}, expected ${expected})`);
+  }, onFailure);
+  await step('from the table to Compare', async () => {
     const rowsNow = frame.locator('.window .row');
     await rowsNow.nth(0).click();
     await rowsNow.nth(1).click({ modifiers: ['Control'] });
@@ -490,6 +500,9 @@ async function tableTests() {
     const names = await compared.evaluate(() => [...document.querySelectorAll('table.runs .name')].map((n) => n.textContent));
     check(names.length === 3 && names.every((n) => /^sweep-\d{5}$/.test(n)), `three selected rows open in Compare (${JSON.stringify(names)})`);
     await shot('12-table-to-compare.png');
+  }, onFailure);
+  const grown = () => `${(expected + 1).toLocaleString('en-US')} runs`;
+  await step('a new run reaches the table', async () => {
 
     // A run appears that the filter selects: the table gets only what changed, not 10,000 rows again.
     await frame.evaluate(() => {
@@ -504,28 +517,25 @@ async function tableTests() {
     template.metricsSummary.metrics.acc.last = 0.99999;
     fs.mkdirSync(path.join(runsDir, newId));
     fs.writeFileSync(path.join(runsDir, newId, 'run.json'), JSON.stringify(template));
-    const grown = `${(expected + 1).toLocaleString('en-US')} runs`;
-    await frame.waitForFunction((text) => document.querySelector('.count')?.textContent === text, grown, { timeout: 30_000 });
+    await frame.waitForFunction((text) => document.querySelector('.count')?.textContent === text, grown(), { timeout: 30_000 });
     const seen = await frame.evaluate(() => window.seenMessages);
     const firstRow = await frame.evaluate(() => document.querySelector('.window .row .cell')?.textContent);
     check(seen.length > 0 && seen.every((t) => t === 'patch') && firstRow === 'arrived-later', `a new run reaches the open table as a patch (${JSON.stringify(seen)}), at its place (${firstRow})`);
+  }, onFailure);
+  await step('the table after a window reload', async () => {
 
     // A window reload: the table comes back with its filter and sort (the host keeps the last query).
     await page.reload({ waitUntil: 'domcontentloaded' });
     await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
     await page.locator('.tabs-container .tab', { hasText: 'Runs Table' }).first().click({ timeout: 60_000 });
     const revived = await tableFrame(page, 'the Runs table did not come back after a reload');
-    await revived.waitForFunction((text) => document.querySelector('.count')?.textContent === text, grown, { timeout: 60_000 });
+    await revived.waitForFunction((text) => document.querySelector('.count')?.textContent === text, grown(), { timeout: 60_000 });
     const restoredState = await revived.evaluate(() => [document.querySelector('#where')?.value, document.querySelector('.row.header')?.textContent.includes('acc ▼')]);
-    check(restoredState[0] === 'status = failed and params.optimizer = sgd' && restoredState[1] === true, `after a window reload the Runs table is restored with its filter and sort (${grown}, ${JSON.stringify(restoredState)})`);
+    check(restoredState[0] === 'status = failed and params.optimizer = sgd' && restoredState[1] === true, `after a window reload the Runs table is restored with its filter and sort (${grown()}, ${JSON.stringify(restoredState)})`);
     await shot('13-table-restored.png');
-  } catch (err) {
-    check(false, `runs table: ${err.stack ?? err}`);
-    await shot('error-table.png').catch(() => {});
-  } finally {
-    await page.close();
-    server.stop();
-  }
+  }, onFailure);
+  await page.close();
+  server.stop();
 }
 
 /**
