@@ -46,6 +46,9 @@ const HOSTILE_METRIC = '</script><script>alert(3)</script>';
 execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--config', 'config.json', '--name', HOSTILE_NAME,
   '--param', '"><svg onload=alert(2)>=1', '--param', 'note=<img src=x onerror=alert(4)>', '--',
   'python3', '-c', `import json\nfor s in range(40): print(json.dumps({"step": s, ${JSON.stringify(HOSTILE_METRIC)}: s % 7, "loss": 1 / (s + 1)}))`], { cwd: wsUi });
+// A run whose name hides its real text behind a right-to-left override: the tree must show the control.
+const BIDI_NAME = 'report\u202Egnp.exe';
+execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--name', BIDI_NAME, '--', 'true'], { cwd: wsUi });
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 fs.symlinkSync(ROOT, path.join(WORK, 'exts', `${pkg.publisher}.${pkg.name}-${pkg.version}`));
 fs.writeFileSync(
@@ -328,6 +331,8 @@ async function uiTests() {
     check(['main', 'too-hot', 'bias-prior-wip', 'faster-lr', 'baseline', 'logistic'].every((l) => labels.includes(l)), 'the sidebar shows the branch, the runs and the model');
     const desc = await page.locator(`${view} .monaco-list-row`, { hasText: 'faster-lr' }).first().locator('.label-description').innerText();
     check(/^loss 0\.29/.test(desc), `a run shows its primary metric (${desc})`);
+    const bidiRow = await page.locator(`${view} .monaco-list-row .label-name`).allInnerTexts();
+    check(bidiRow.includes('report\\u202egnp.exe') && !bidiRow.some((l) => l.includes('\u202E')), `a name with a bidi override shows the control, not reversed text (${JSON.stringify(bidiRow.filter((l) => l.startsWith('report')))})`);
     await shot('01-runs-and-models.png');
   }, onFailure);
   await step('a run\'s code changes', async () => {
