@@ -24,7 +24,7 @@ import {
 import { newRunId } from './runId';
 import { RUN_RECORD_VERSION, type HashedPath, type RunRecord, type RunStatus } from './runRecord';
 import { safeText } from './safeText';
-import { redactArgv, redactParams } from './secrets';
+import { redactArgv, redactOutputLine, redactParams } from './secrets';
 import { resolveStoreDir, runDir, writeRunRecord } from './store';
 
 export interface RecordOptions {
@@ -254,33 +254,47 @@ export class RunRecorder {
 
     // Metrics go to metrics.jsonl before their lines go to stdout.log: a recorder killed between
     // the two writes may lose a line of the log, never a metric line the log shows.
+    // Lines the log keeps are redacted like every other write (a script that prints its token).
+    // A metrics line of numbers only can hold no secret, which keeps the hot path free of the scan.
     const takeStdoutLines = (text: string) => {
       const now = Date.now() / 1000;
       let out = '';
+      let logText = '';
+      let logFrom = 0;
       let start = 0;
       while (start < text.length) {
         let end = text.indexOf('\n', start);
         if (end < 0) end = text.length;
         const line = text.slice(start, end);
+        const lineStart = start;
         start = end + 1;
         stdoutLineNo++;
         const first = line.charCodeAt(line.search(/\S/));
-        if (first !== 0x7b /* { */ && first !== 0x72 /* r */) continue;
-        const parsed = parseOutputLine(line);
-        if (parsed.kind === 'metrics') {
-          const { record: m, verbatim } = parsed;
-          if (verbatim && m.t !== null) out += line.trim() + '\n';
-          else if (verbatim && !line.includes('runlens:')) out += `{"t":${now},${line.trim().slice(1)}\n`;
-          else out += formatMetricRecord({ ...m, t: m.t ?? now }) + '\n';
-        } else if (parsed.kind === 'malformed') {
-          malformed.count++;
-          if (malformed.samples.length < MAX_MALFORMED_SAMPLES) {
-            malformed.samples.push({ source: 'stdout', line: stdoutLineNo, text: line.slice(0, 200), reason: parsed.reason });
+        let numbersOnly = false;
+        if (first === 0x7b /* { */ || first === 0x72 /* r */) {
+          const parsed = parseOutputLine(line);
+          if (parsed.kind === 'metrics') {
+            const { record: m, verbatim } = parsed;
+            numbersOnly = verbatim;
+            if (verbatim && m.t !== null) out += line.trim() + '\n';
+            else if (verbatim && !line.includes('runlens:')) out += `{"t":${now},${line.trim().slice(1)}\n`;
+            else out += formatMetricRecord({ ...m, t: m.t ?? now }) + '\n';
+          } else if (parsed.kind === 'malformed') {
+            malformed.count++;
+            if (malformed.samples.length < MAX_MALFORMED_SAMPLES) {
+              malformed.samples.push({ source: 'stdout', line: stdoutLineNo, text: line.slice(0, 200), reason: parsed.reason });
+            }
           }
+        }
+        if (numbersOnly) continue;
+        const safe = redactOutputLine(line);
+        if (safe !== line) {
+          logText += text.slice(logFrom, lineStart) + safe;
+          logFrom = end;
         }
       }
       metrics.appendLines(out);
-      log.append(text);
+      log.append(logFrom === 0 ? text : logText + text.slice(logFrom));
     };
 
     return new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: string | null }>((resolve) => {
@@ -315,7 +329,7 @@ export class RunRecorder {
       child.stderr!.on('data', (chunk: Buffer) => {
         opts.stderr?.write(chunk);
         const lines = stderrLines.push(chunk);
-        if (lines) log.append(lines);
+        if (lines) log.append(redactOutputLine(lines));
       });
 
       let settled = false;
@@ -325,7 +339,7 @@ export class RunRecorder {
         const restOut = stdoutLines.end();
         if (restOut) takeStdoutLines(restOut);
         const restErr = stderrLines.end();
-        if (restErr) log.append(restErr);
+        if (restErr) log.append(redactOutputLine(restErr));
         log.close();
         metrics.close();
         void envCapture.finally(() => {

@@ -93,6 +93,17 @@ export function redactValue(value: string): string {
   return text;
 }
 
+/**
+ * What every token shape and secret assignment above starts with or contains: a line without any of
+ * these holds no secret redactValue would find, so output lines skip the full scan.
+ */
+const MAYBE_SECRET = /gh[pousr]_|github_pat_|glpat-|A[KSGIRNP][IS]A|xox[abposr]-|sk-|hf_|AIza|_(?:live|test)_|npm_|pypi-|SG\.|eyJ|-----BEGIN|:\/\/[^\s/]*@|pass|secret|token|key|auth|cred|sig|cookie|bearer|pat\b/i;
+
+/** A line of a command's output as it may be kept: token-shaped values and secret assignments redacted. */
+export function redactOutputLine(line: string): string {
+  return MAYBE_SECRET.test(line) ? redactValue(line) : line;
+}
+
 /** Whether a text (a file's content, say) holds anything shaped like a provider token or a private key. */
 export function holdsTokenShape(text: string): boolean {
   return TOKEN_SHAPES.some((shape) => {

@@ -342,13 +342,23 @@ export function everythingWritten(repo: string): string {
 
 /** Secrets planted everywhere a run takes input from; none may be found in anything RunLens wrote. */
 export function secretsCase(): SecretCounts {
+  const token = (prefix: string, n: number, ch: string) => prefix + ch.repeat(n);
   // The script reads its key from an ignored file, as scripts do: the value is only ever in the run's params.
   const repo = makeRepo({
-    'train.py': 'import runlens\nkey = open("wandb-key.txt").read().strip()\nrunlens.params({"optimizer": "adam", "wandb": {"api_key": key}})\nprint("ok")\n',
-    '.gitignore': 'wandb-key.txt\n',
+    'train.py': [
+      'import runlens, sys',
+      'key = open("wandb-key.txt").read().strip()',
+      'runlens.params({"optimizer": "adam", "wandb": {"api_key": key}})',
+      'token = open("gh-token.txt").read().strip()',
+      'print("logged in with", token)',
+      'sys.stderr.write("retrying with password=%s\\n" % key)',
+      'print("ok")',
+      '',
+    ].join('\n'),
+    '.gitignore': 'wandb-key.txt\ngh-token.txt\n',
   });
   write(repo, 'wandb-key.txt', 'pyParamPlanted55\n');
-  const token = (prefix: string, n: number, ch: string) => prefix + ch.repeat(n);
+  write(repo, 'gh-token.txt', `${token('ghp_', 36, 'P')}\n`);
   const planted: Record<string, string> = {
     'argv --password': 'hunter2planted',
     'argv --api-key=': 'cliKEY14planted',
@@ -367,7 +377,8 @@ export function secretsCase(): SecretCounts {
     'untracked .env': 'dotEnvPlanted31',
     'untracked id_rsa': 'rsaPlantedBody',
     'untracked token file': token('glpat-', 20, 'L'),
-    'runlens.params() from Python': 'pyParamPlanted55',
+    'runlens.params() from Python, and password= printed on stderr': 'pyParamPlanted55',
+    'a token printed on stdout': token('ghp_', 36, 'P'),
   };
   write(repo, 'secret-conf.yaml', `db_password: ${planted['config db_password']}\napi:\n  token: ${planted['config api.token']}\nlr: 0.1\n`);
   write(repo, '.env', `SECRET=${planted['untracked .env']}\n`);
