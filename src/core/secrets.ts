@@ -112,16 +112,6 @@ export function holdsTokenShape(text: string): boolean {
   });
 }
 
-/** Whether a value would be changed by redaction. */
-export function holdsSecret(value: string): boolean {
-  return redactValue(value) !== value;
-}
-
-/** A value stored under `name` (a param, a config key, a variable): all of it if the name is secret. */
-export function redactNamed(name: string, value: string): string {
-  return isSecretName(name) ? REDACTED : redactValue(value);
-}
-
 /** Params with secret-named keys and secret-shaped text values redacted. */
 export function redactParams<T>(params: Record<string, T>): Record<string, T | string> {
   const out: Record<string, T | string> = {};

@@ -66,7 +66,7 @@ export function writeRunRecord(storeDir: string, record: RunRecord): void {
 const STATUSES: readonly RunStatus[] = ['running', 'finished', 'failed', 'killed', 'crashed'];
 
 /** A run.json that cannot be used, with what is wrong in words. */
-export class RunRecordError extends Error {}
+class RunRecordError extends Error {}
 
 /**
  * Reads run.json text. What a run needs to be listed (its id, start and status)
