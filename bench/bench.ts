@@ -15,6 +15,7 @@ import { newRunId } from '../src/core/runId';
 import { parseRunRecord } from '../src/core/store';
 import { readSeries } from '../src/core/series/series';
 import { evaluate, type ReferenceRun } from '../test/helpers/queryReference';
+import { benchImport } from './importBench';
 import { makeRecord, rng, writeRecord } from '../test/helpers/runFactory';
 
 interface Row {
@@ -343,6 +344,9 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
   python: benchPythonHelper,
   index: benchIndex,
   series: benchSeries,
+  import: async () => {
+    rows.push(...(await benchImport()));
+  },
 };
 
 /**

@@ -1,6 +1,7 @@
 import { GitUnavailableError } from '../core/git/gitClient';
 import { UsageError } from './args';
 import { DIFF_USAGE, diffCommand, LS_USAGE, lsCommand, SHOW_USAGE, showCommand } from './commands/inspect';
+import { IMPORT_USAGE, importCommand } from './commands/import';
 import { MODEL_USAGE, modelCommand } from './commands/model';
 import { REPRODUCE_USAGE, reproduceCommand } from './commands/reproduce';
 import { RUN_USAGE, runCommand } from './commands/run';
@@ -18,6 +19,7 @@ usage:
   ${REPRODUCE_USAGE}
   ${SERIES_USAGE}
   ${MODEL_USAGE}
+  ${IMPORT_USAGE}
 
 Runs are kept under .runlens/ at the root of the git repository (or $RUNLENS_DIR).
 A run's exact code is kept as a commit under refs/runlens/runs/<id>.
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   reproduce: reproduceCommand,
   series: seriesCommand,
   model: modelCommand,
+  import: importCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -5,12 +5,13 @@ import * as path from 'node:path';
  * Replaces a file so that a reader (or a crash) sees either the old or the new
  * content, never a mix: write a sibling temp file, fsync it, rename over.
  */
-export function writeFileAtomic(file: string, content: string | Uint8Array): void {
+export function writeFileAtomic(file: string, content: string | Uint8Array, durable = true): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   const fd = fs.openSync(tmp, 'w');
   try {
     writeAll(fd, content);
-    fs.fsyncSync(fd);
+    // Not durable: a copy that can be made again (an imported run) is spared the fsync; the rename still keeps it whole.
+    if (durable) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

@@ -132,4 +132,30 @@ export interface RunRecord {
   /** Problems met while recording, in words a person can act on. */
   problems: string[];
   reproduces?: string;
+  /** Present on runs imported from another tool's logs: where they came from. */
+  source?: RunSource;
+}
+
+/** Where an imported run came from. The source files stay the truth; a later import refreshes the record. */
+export interface RunSource {
+  /** One of the importers' kinds: `mlflow`, `mlflow-sqlite`, `tensorboard`, `lightning`, `dvclive`, `keras`, `huggingface`. */
+  kind: string;
+  /** The store, relative to the repository root when it is inside it (its identity), else absolute. */
+  path: string;
+  /** The run's id in its source (MLflow's run id, a version folder, an event file). */
+  id: string;
+  experiment: string | null;
+  importedAt: string;
+  /** Sizes and mtimes of the files the run was read from: a re-import reads it again only when this changes. */
+  signature: string;
+  /** Deleted in its source (MLflow's lifecycle stage) but still on disk. */
+  deletedAtSource: boolean;
+  /** Gone from its source at the last import: kept here, never dropped silently. */
+  missing: boolean;
+  /** The source's own tags, key to value (MLflow's `mlflow.*` tags among them). */
+  tags: Record<string, string>;
+  /** What the source holds that was counted, not imported, and what was skipped. */
+  notes: string[];
+  /** Source-specific facts kept as they are: logged models, datasets, artifact location. */
+  extra: Record<string, unknown>;
 }

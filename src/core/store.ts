@@ -59,8 +59,8 @@ export function serializeRunRecord(record: RunRecord): string {
   return JSON.stringify(record, encodeNonFinite, 2) + '\n';
 }
 
-export function writeRunRecord(storeDir: string, record: RunRecord): void {
-  writeFileAtomic(path.join(runDir(storeDir, record.id), 'run.json'), serializeRunRecord(record));
+export function writeRunRecord(storeDir: string, record: RunRecord, durable = true): void {
+  writeFileAtomic(path.join(runDir(storeDir, record.id), 'run.json'), serializeRunRecord(record), durable);
 }
 
 const STATUSES: readonly RunStatus[] = ['running', 'finished', 'failed', 'killed', 'crashed'];
@@ -114,6 +114,15 @@ export function parseRunRecord(text: string, id: string): RunRecord {
   expect('seed', (v) => v === null || isObject(v), null);
   expect('version', (v) => Number.isInteger(v), RUN_RECORD_VERSION);
   if (fields.reproduces !== undefined && typeof fields.reproduces !== 'string') delete fields.reproduces;
+  if (fields.source !== undefined) {
+    const source = fields.source as Record<string, unknown>;
+    if (!isObject(source) || typeof source.kind !== 'string' || typeof source.path !== 'string' || typeof source.id !== 'string') delete fields.source;
+    else {
+      if (!isObject(source.tags)) source.tags = {};
+      if (!isObject(source.extra)) source.extra = {};
+      if (!Array.isArray(source.notes)) source.notes = [];
+    }
+  }
   decodeSummaryNumbers(record);
   return record;
 }

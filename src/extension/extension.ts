@@ -1,3 +1,4 @@
+import { importRunsCommand } from './commands/importCommand';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { visibleBidi } from '../core/safeText';
@@ -80,6 +81,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
       if (e.affectsConfiguration('runlens.runs')) runsTree.refresh(true);
     }),
     command('runlens.refresh', () => ws.refresh()),
+    command('runlens.importRuns', (uri?: vscode.Uri, uris?: vscode.Uri[]) => importRunsCommand(ws, uris && uris.length ? uris : uri instanceof vscode.Uri ? [uri] : undefined)),
     command('runlens.runTraining', (cmd?: string) => runTraining(ws, context.workspaceState, typeof cmd === 'string' ? cmd : undefined)),
     command('runlens.filterRuns', (text?: string) => filterRuns(ws, runsView, typeof text === 'string' ? text : undefined)),
     command('runlens.clearFilter', () => filterRuns(ws, runsView, '')),

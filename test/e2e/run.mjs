@@ -604,8 +604,61 @@ async function demoTests() {
   }
 }
 
+/**
+ * Imported runs beside a recorded one: real MLflow and Lightning logs (the test fixtures) imported with the
+ * CLI into a workspace of their own, then seen in the Runs view and compared with a run RunLens recorded.
+ */
+async function importTests() {
+  const wsImport = path.join(WORK, 'ws-import');
+  fs.mkdirSync(wsImport, { recursive: true });
+  execFileSync('git', ['init', '-q', '-b', 'main', wsImport]);
+  const logs = path.join(ROOT, 'test', 'fixtures', 'real-logs');
+  fs.cpSync(path.join(logs, 'mlflow', '2025-2-productos__PRE-07-mlflow-tracking-basico-LissyGraceRestrepo', 'mlruns'), path.join(wsImport, 'mlruns'), { recursive: true });
+  fs.cpSync(path.join(logs, 'lightning', 'Driemann__ml-aos', 'lightning_logs'), path.join(wsImport, 'lightning_logs'), { recursive: true });
+  fs.writeFileSync(path.join(wsImport, 'train.py'), 'import json\nfor s in range(50):\n    print(json.dumps({"step": s, "test_r2": 0.05 + s / 400, "test_mae": 0.7 - s / 500}))\n');
+  execFileSync('git', ['-C', wsImport, 'add', 'train.py']);
+  execFileSync('git', ['-C', wsImport, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', 'commit', '-qm', 'train']);
+  execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--name', 'recorded-here', '--', 'python3', 'train.py'], { cwd: wsImport });
+  const imported = execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'import', 'mlruns', 'lightning_logs'], { cwd: wsImport, encoding: 'utf8' });
+  check(/mlflow mlruns: 3 run\(s\) \(3 added/.test(imported) && (imported.match(/^lightning /gm) ?? []).length === 4, `runlens import reads the MLflow store and the four Lightning versions (${imported.trim().split('\n').length} lines)`);
+  const server = await startServer('import', wsImport);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
+  const view = '[id="workbench.view.extension.runlens"]';
+  const row = (name) => page.locator(`${view} .monaco-list-row`, { hasText: name }).first();
+  try {
+    await step('imported runs in the Runs view', async () => {
+      await page.goto(`${server.base}/?folder=${encodeURIComponent(wsImport)}`, { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+      const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
+      await icon.waitFor({ state: 'visible', timeout: 120_000 });
+      await icon.click();
+      const shown = await happened(row('elasticnet_04011cf0').waitFor({ timeout: 60_000 }));
+      const recorded = await happened(row('recorded-here').waitFor({ timeout: 30_000 }));
+      const lightning = await happened(row('lightning_logs/version_3').waitFor({ timeout: 30_000 }));
+      check(shown && recorded && lightning, `the Runs view lists MLflow and Lightning runs beside the recorded one (${shown}, ${lightning}, ${recorded})`);
+      await shot('20-imported-runs.png');
+    }, () => shot(`error-import-${Date.now()}.png`));
+    await step('Compare of an MLflow run and a RunLens run', async () => {
+      await row('elasticnet_04011cf0').click();
+      await row('recorded-here').click({ modifiers: ['Control'] });
+      await page.locator(`${view} .pane-header .action-label[aria-label^="Compare Runs"]`).first().click();
+      const frame = await compareFrame(page, 'Comparing 2 runs');
+      const names = await frame.evaluate(() => [...document.querySelectorAll('table.runs .name')].map((n) => n.textContent));
+      check(names.includes('elasticnet_04011cf0') && names.includes('recorded-here'), `Compare names the MLflow run and the recorded one (${JSON.stringify(names)})`);
+      const drawn = await happened(frame.waitForSelector('.uplot', { timeout: 60_000 }));
+      check(drawn, 'Compare draws the shared metrics of both runs, the MLflow points read from its store');
+      await page.waitForTimeout(500);
+      await shot('21-compare-mlflow-with-recorded.png');
+    }, () => shot(`error-import-compare-${Date.now()}.png`));
+  } finally {
+    await page.close();
+    server.stop();
+  }
+}
+
 // RUNLENS_E2E_ONLY=demo,table runs only those suites, for a quick loop; npm test runs them all.
-const suites = { ui: uiTests, host: extensionHostTests, untrusted: untrustedTests, table: tableTests, demo: demoTests };
+const suites = { ui: uiTests, host: extensionHostTests, untrusted: untrustedTests, table: tableTests, import: importTests, demo: demoTests };
 const only = process.env.RUNLENS_E2E_ONLY?.split(',').filter(Boolean);
 try {
   for (const [name, suite] of Object.entries(suites)) if (!only || only.includes(name)) await suite();

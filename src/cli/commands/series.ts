@@ -1,4 +1,5 @@
 import type { Bucket } from '../../core/series/bucket';
+import { materializeImportedSeries } from '../../core/import/importRuns';
 import { readSeries, type XAxis } from '../../core/series/series';
 import { listRuns, resolveStoreDir } from '../../core/store';
 import { flag, parseArgs, single, UsageError } from '../args';
@@ -43,6 +44,7 @@ export async function seriesCommand(args: string[]): Promise<number> {
   const storeDir = await resolveStoreDir(process.cwd());
   const { runs } = listRuns(storeDir);
   const ids = parsed.positionals.map((q) => lookup(runs, q).id);
+  for (const { problem } of await materializeImportedSeries(storeDir, ids)) process.stderr.write(`runlens: ${safeText(problem)}\n`);
   const result = readSeries(storeDir, ids, { metric, x, buckets, range });
   if (flag(parsed, 'json')) {
     process.stdout.write(JSON.stringify(result, jsonNumbers) + '\n');

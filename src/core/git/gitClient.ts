@@ -92,3 +92,17 @@ export function splitNul(output: string): string[] {
   if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
   return parts;
 }
+
+/** Runs git with `input` on its stdin (`cat-file --batch-check`, `update-ref --stdin`). */
+export function execGitInput(dir: string, args: string[], input: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(gitBinary(), args, { cwd: dir, maxBuffer: 1024 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      reject(explain(stderr.trim() ? Object.assign(new Error(stderr), { code: err.code }) : err));
+    });
+    child.stdin?.on('error', () => {
+      // git exited before reading all of it: its own error is what is reported
+    });
+    child.stdin?.end(input);
+  });
+}

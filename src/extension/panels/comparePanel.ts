@@ -9,6 +9,7 @@ import { readSnapshotFile } from '../../core/git/snapshotFiles';
 import type { MetricsSummary, RunRecord } from '../../core/runRecord';
 import { readReport, type ReproductionReport } from '../../core/reproduce/report';
 import { runDir } from '../../core/store';
+import { materializeImportedSeries } from '../../core/import/importRuns';
 import { SeriesPool } from '../../core/series/seriesPool';
 import { runFileUri } from '../runFileSystem';
 import type { WorkspaceRuns } from '../workspaceRuns';
@@ -196,6 +197,8 @@ export class ComparePanel implements vscode.Disposable {
         const ids = this.records.map((r) => r.id);
         const request = { metric: message.metric, x: message.x, buckets: message.buckets, range: message.range ?? undefined };
         const pool = ComparePanel.seriesPool(this.extensionUri);
+        // An imported run's points are read from its source the first time a chart needs them.
+        for (const { problem } of await materializeImportedSeries(this.ws.storeDir, ids)) this.ws.log?.info(problem);
         // One x range for every run, so all runs share bucket edges and line up on the chart.
         const range = message.range ?? (await pool.extent(this.ws.storeDir, ids, message.metric, message.x)) ?? undefined;
         const result = await pool.series(this.ws.storeDir, ids, { ...request, range });
