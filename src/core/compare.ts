@@ -1,3 +1,4 @@
+import { SOURCE_NAMES } from './import/types';
 import type { RunRecord } from './runRecord';
 
 export interface ComparedRun {
@@ -8,6 +9,8 @@ export interface ComparedRun {
   commit: string | null;
   dirty: boolean;
   startedAt: string;
+  /** For an imported run: the tool it came from and its experiment there, as people read them ("MLflow · wine_quality"). */
+  source: string | null;
 }
 
 export interface ParamRow {
@@ -74,6 +77,7 @@ export function buildComparison(records: RunRecord[]): Comparison {
     status: r.status,
     branch: r.git?.branch ?? null,
     commit: r.git?.head ?? r.git?.snapshot ?? null,
+    source: r.source ? [SOURCE_NAMES[r.source.kind] ?? r.source.kind, r.source.experiment].filter(Boolean).join(' · ') : null,
     dirty: r.git?.dirty ?? false,
     startedAt: r.startedAt,
   }));

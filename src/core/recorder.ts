@@ -7,6 +7,7 @@ import { HashCache, hashPath, hashPathInterruptibly, HashingStopped } from './da
 import { captureEnvironment } from './environment';
 import { captureSnapshot, type SnapshotLimits } from './git/snapshot';
 import { GitUnavailableError } from './git/gitClient';
+import { LogFollower } from './import/attach';
 import { formatMetricRecord, parseOutputLine } from './metrics/metricLine';
 import { summarizeMetricsFile } from './metrics/metricsFile';
 import { DisplayLines } from './outputLines';
@@ -60,6 +61,11 @@ export interface RecordOptions {
   sharesTerminal?: boolean;
   /** Told, once each, of what could not be written (a full disk): the run goes on. */
   onProblem?: (message: string) => void;
+  /**
+   * Attach the logs the command writes in formats RunLens imports (MLflow, TensorBoard, Lightning,
+   * dvclive, Keras, Hugging Face) under its working folder, followed live. On unless false.
+   */
+  attachLogs?: boolean;
 }
 
 export interface RecordResult {
@@ -175,12 +181,16 @@ export class RunRecorder {
       if (d.kind === 'missing') record.problems.push(`data ${d.path} is missing: ${d.error ?? ''}`.trim());
       if (d.kind === 'special') record.problems.push(`data ${d.path} is ${d.error ?? 'not a regular file'}`);
     }
+    // What logs of other tools are already there: only what the command adds or grows is attached.
+    const follower = opts.attachLogs === false || this.interruptedBy ? null : new LogFollower(cwd);
+    await follower?.baseline();
     save();
     opts.onStarted?.(record, dir);
 
     const outcome = this.interruptedBy
       ? { code: null, signal: this.interruptedBy, spawnError: null }
-      : await this.execute(record, storeDir, dir, baseEnv);
+      : await this.execute(record, storeDir, dir, baseEnv, follower);
+    if (follower) attachLogs(record, follower);
 
     record.endedAt = new Date().toISOString();
     record.signal = outcome.signal;
@@ -226,7 +236,7 @@ export class RunRecorder {
     }
   }
 
-  private execute(record: RunRecord, storeDir: string, dir: string, baseEnv: NodeJS.ProcessEnv) {
+  private execute(record: RunRecord, storeDir: string, dir: string, baseEnv: NodeJS.ProcessEnv, follower: LogFollower | null) {
     const opts = this.options;
     const metricsFile = path.join(dir, 'metrics.jsonl');
     const helperDir = opts.pythonHelperDir;
@@ -251,6 +261,7 @@ export class RunRecorder {
     const metrics = { appendLines: (text: string) => metricsOut && this.tryWrite(record, 'metrics.jsonl', () => metricsOut.appendLines(text)), close: () => metricsOut?.close() };
     const malformed = { count: 0, samples: [] as { source: string; line: number; text: string; reason: string }[] };
     let stdoutLineNo = 0;
+    if (follower) follower.append = (lines) => metrics.appendLines(lines);
 
     // Metrics go to metrics.jsonl before their lines go to stdout.log: a recorder killed between
     // the two writes may lose a line of the log, never a metric line the log shows.
@@ -309,6 +320,7 @@ export class RunRecorder {
       });
       this.child = child;
       if (this.interruptedBy) child.kill(this.interruptedBy);
+      follower?.start();
 
       const python = isPythonInterpreter(opts.command[0]!) ? opts.command[0]! : isPythonCommand(opts.command) ? 'python3' : null;
       const envCapture = captureEnvironment(env, python).then(
@@ -341,8 +353,10 @@ export class RunRecorder {
         const restErr = stderrLines.end();
         if (restErr) log.append(redactOutputLine(restErr));
         log.close();
-        metrics.close();
-        void envCapture.finally(() => {
+        // The attached logs get one last look before the metrics file closes.
+        const lastLook = follower ? follower.stop() : Promise.resolve();
+        void Promise.all([envCapture, lastLook.catch(() => {})]).finally(() => {
+          metrics.close();
           const summary = summarizeMetricsFile(metricsFile);
           summary.malformed += malformed.count;
           summary.malformedSamples = [...malformed.samples, ...summary.malformedSamples].slice(0, MAX_MALFORMED_SAMPLES);
@@ -361,6 +375,20 @@ export class RunRecorder {
       child.on('close', (code, signal) => settle(code, signal, null));
     });
   }
+}
+
+/** What the follower attached goes into the record: the logs, and their params where the run has none of that name. */
+function attachLogs(record: RunRecord, follower: LogFollower): void {
+  const logs = follower.attached();
+  if (logs.length > 0) record.attachedLogs = logs;
+  for (const problem of follower.problems) record.problems.push(`attached logs: ${problem}`);
+  const extra: Record<string, unknown> = {};
+  for (const [name, { value, kind }] of Object.entries(follower.attachedParams())) {
+    if (name in record.params) continue;
+    extra[name] = value;
+    record.paramSources[name] = `attached:${kind}`;
+  }
+  Object.assign(record.params, redactParams(extra));
 }
 
 /**

@@ -134,6 +134,8 @@ export interface RunRecord {
   reproduces?: string;
   /** Present on runs imported from another tool's logs: where they came from. */
   source?: RunSource;
+  /** Logs of other tools the command wrote under its working folder, whose points joined the run's metrics. */
+  attachedLogs?: { kind: string; path: string; id: string; points: number }[];
 }
 
 /** Where an imported run came from. The source files stay the truth; a later import refreshes the record. */

@@ -114,6 +114,7 @@ export function parseRunRecord(text: string, id: string): RunRecord {
   expect('seed', (v) => v === null || isObject(v), null);
   expect('version', (v) => Number.isInteger(v), RUN_RECORD_VERSION);
   if (fields.reproduces !== undefined && typeof fields.reproduces !== 'string') delete fields.reproduces;
+  if (fields.attachedLogs !== undefined && !Array.isArray(fields.attachedLogs)) delete fields.attachedLogs;
   if (fields.source !== undefined) {
     const source = fields.source as Record<string, unknown>;
     if (!isObject(source) || typeof source.kind !== 'string' || typeof source.path !== 'string' || typeof source.id !== 'string') delete fields.source;

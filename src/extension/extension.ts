@@ -1,14 +1,15 @@
-import { importRunsCommand } from './commands/importCommand';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { visibleBidi } from '../core/safeText';
 import { deleteRun } from '../core/store';
 import { compareRuns, compareWithWorkspace, openCommit, openFileAtRun } from './commands/codeCommands';
+import { importRunsCommand } from './commands/importCommand';
 import { registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
 import { reproduceRunCommand } from './commands/reproduceCommand';
 import { copyRunId, deleteRunCommand, filterRuns, runTraining } from './commands/runCommands';
 import { runFromTarget, type CommandTarget } from './commands/targets';
 import { DOC_SCHEME, RunLensDocuments } from './documents';
+import { ImportOffer } from './importOffer';
 import { ModelsTree, type ModelsNode } from './modelsTree';
 import { COMPARE_VIEW_TYPE, ComparePanel } from './panels/comparePanel';
 import { TABLE_VIEW_TYPE, TablePanel } from './panels/tablePanel';
@@ -117,6 +118,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     command('runlens.showAliasHistory', (node: ModelsNode) => showAliasHistory(ws, node)),
     command('runlens.openCliDocs', () => vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(context.extensionUri, 'README.md'))),
   );
+  const imports = new ImportOffer(ws, context.workspaceState);
+  context.subscriptions.push(imports);
+  imports.start();
   await vscode.commands.executeCommand('setContext', 'runlens.hasFilter', false);
   void ws.refresh().catch((err: Error) => void vscode.window.showErrorMessage(`RunLens could not read the runs in ${ws.describe()}: ${err.message}`));
   const deleteWithoutAsking = async (id: string) => {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { SOURCE_NAMES } from '../core/import/types';
 import { visibleBidi } from '../core/safeText';
 import type { IndexedRun } from '../core/index/runIndex';
 import { reportVerdict } from '../core/reproduce/report';
@@ -32,7 +33,23 @@ const STATUS_ICON: Record<string, vscode.ThemeIcon> = {
   crashed: new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')),
 };
 
-/** The Runs view: runs grouped by branch (or day, or not at all), newest first, live. */
+const GROUP_ICON: Record<string, string> = { day: 'calendar', branch: 'git-branch', source: 'cloud-download', experiment: 'beaker' };
+
+/** The group a run falls in: its branch, day, source (RunLens for recorded runs) or experiment. */
+function groupKey(run: IndexedRun, groupBy: string): string {
+  switch (groupBy) {
+    case 'day':
+      return (run.startedAt ?? '').slice(0, 10) || 'unknown day';
+    case 'source':
+      return run.source ? (SOURCE_NAMES[run.source.kind] ?? run.source.kind) : 'RunLens';
+    case 'experiment':
+      return run.source ? `${SOURCE_NAMES[run.source.kind] ?? run.source.kind}: ${run.source.experiment ?? '(no experiment)'}` : 'recorded by RunLens';
+    default:
+      return run.branch ?? (run.snapshot ? '(detached HEAD)' : run.source ? `(imported from ${SOURCE_NAMES[run.source.kind] ?? run.source.kind})` : '(no git)');
+  }
+}
+
+/** The Runs view: runs grouped by branch, day, source or experiment (or not at all), newest first, live. */
 export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | RunsNode[] | undefined>();
 
@@ -59,7 +76,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
   refresh(force = false): void {
     const runs = this.workspace.runs();
     const groupBy = this.setting<string>('runs.groupBy', 'branch');
-    const shape = `${groupBy}|${runs.map((r) => `${r.id}:${r.branch}:${(r.startedAt ?? '').slice(0, 10)}:${r.reproduces ?? ''}`).join(',')}`;
+    const shape = `${groupBy}|${runs.map((r) => `${r.id}:${groupKey(r, groupBy)}:${r.reproduces ?? ''}`).join(',')}`;
     const changed: RunsNode[] = [];
     for (const run of runs) {
       const node = this.runNode(run);
@@ -97,7 +114,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
       if (groupBy === 'none') return runs.map((run) => this.runNode(run));
       const groups = new Map<string, IndexedRun[]>();
       for (const run of runs) {
-        const key = groupBy === 'day' ? (run.startedAt ?? '').slice(0, 10) || 'unknown day' : (run.branch ?? (run.snapshot ? '(detached HEAD)' : '(no git)'));
+        const key = groupKey(run, groupBy);
         groups.set(key, [...(groups.get(key) ?? []), run]);
       }
       return [...groups].map(([label, list]) => ({ kind: 'group', label, runs: list }));
@@ -151,7 +168,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `group:${node.label}`;
         item.description = `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}`;
-        item.iconPath = new vscode.ThemeIcon(this.setting<string>('runs.groupBy', 'branch') === 'day' ? 'calendar' : 'git-branch');
+        item.iconPath = new vscode.ThemeIcon(GROUP_ICON[this.setting<string>('runs.groupBy', 'branch')] ?? 'git-branch');
         item.contextValue = 'runlens.group';
         return item;
       }
@@ -213,7 +230,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     const metric = primaryMetric(run, this.setting<string>('runs.primaryMetric', ''));
     // A reproduction says first whether it reproduced (its report, written when it ended).
     const verdict = run.reproduces ? (reportVerdict(this.workspace.storeDir, run.id) ?? (run.status === 'running' ? 'reproducing…' : 'no report')) : '';
-    item.description = [verdict, metric ? `${metric.key} ${formatNumber(metric.value)}` : '', formatAge(run.startedAt)].filter(Boolean).join(' · ');
+    const source = run.source ? (SOURCE_NAMES[run.source.kind] ?? run.source.kind) : '';
+    item.description = [verdict, metric ? `${metric.key} ${formatNumber(metric.value)}` : '', source, formatAge(run.startedAt)].filter(Boolean).join(' · ');
     item.iconPath = STATUS_ICON[run.status] ?? new vscode.ThemeIcon('circle-outline');
     item.contextValue = `runlens.run.${run.snapshot ? 'git' : 'nogit'}.${run.status}`;
     item.accessibilityInformation = { label: `${visibleBidi(run.name)}, ${run.status}${metric ? `, ${metric.key} ${formatNumber(metric.value)}` : ''}` };
@@ -227,6 +245,13 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     if (run.exitCode !== null) md.appendMarkdown(` (exit ${run.exitCode})`);
     md.appendMarkdown('\n\n');
     if (run.startedAt) md.appendText(`started ${new Date(run.startedAt).toLocaleString()} (${formatAge(run.startedAt)})\n\n`);
+    const imported = run.source ? this.record(run)?.source : undefined;
+    if (imported) {
+      md.appendText(`imported from ${SOURCE_NAMES[imported.kind] ?? imported.kind} ${imported.path}, run ${imported.id}${imported.experiment ? `, experiment ${imported.experiment}` : ''}`);
+      if (imported.missing) md.appendText(' (gone from its source)');
+      else if (imported.deletedAtSource) md.appendText(' (deleted at its source)');
+      md.appendMarkdown('\n\n');
+    }
     if (run.snapshot) {
       md.appendText(`commit ${(run.head ?? 'none').slice(0, 12)}${run.dirty ? ' with uncommitted changes' : ''} on ${run.branch ?? 'a detached HEAD'}\n\n`);
     }

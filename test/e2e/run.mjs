@@ -651,6 +651,40 @@ async function importTests() {
       await page.waitForTimeout(500);
       await shot('21-compare-mlflow-with-recorded.png');
     }, () => shot(`error-import-compare-${Date.now()}.png`));
+    await step('a TensorBoard log written during a run moves its chart', async () => {
+      // TensorBoard's writer is not installable here: a real event file is replayed, record by record, as a writer would.
+      const events = path.join(logs, 'tensorboard', 'AtomScott__FractalDB', 'lightning_logs', 'version_0', 'events.out.tfevents.1609169139.e8fc262d1b07.21087.0');
+      fs.writeFileSync(path.join(wsImport, 'replay.py'), [
+        'import os, struct, sys, time',
+        'data = open(sys.argv[1], "rb").read()',
+        'os.makedirs("tb", exist_ok=True)',
+        'out = open("tb/" + os.path.basename(sys.argv[1]), "wb")',
+        'pos = n = 0',
+        'while pos + 12 <= len(data):',
+        '    length = struct.unpack("<Q", data[pos:pos + 8])[0]',
+        '    out.write(data[pos:pos + 16 + length]); out.flush()',
+        '    pos += 16 + length; n += 1',
+        '    if n % 10 == 0: time.sleep(0.4)',
+        'time.sleep(30)',
+      ].join('\n') + '\n');
+      const live = spawn('node', [path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--name', 'tb-live', '--', 'python3', 'replay.py', events], { cwd: wsImport, stdio: 'ignore' });
+      try {
+        const liveRow = row('tb-live');
+        await liveRow.waitFor({ timeout: 30_000 });
+        await clickInlineAction(page, liveRow, 'Show Run');
+        const frame = await compareFrame(page, 'Run tb-live');
+        const count = () => frame.evaluate(() => [...document.querySelectorAll('table.metrics tr')].find((tr) => tr.querySelector('td.key')?.textContent === 'train_loss_step')?.querySelectorAll('td')[1]?.textContent ?? '');
+        await frame.waitForFunction(() => [...document.querySelectorAll('table.metrics td.key')].some((td) => td.textContent === 'train_loss_step'), null, { timeout: 60_000 });
+        const first = await count();
+        const moved = await happened(frame.waitForFunction((was) => [...document.querySelectorAll('table.metrics tr')].find((tr) => tr.querySelector('td.key')?.textContent === 'train_loss_step')?.querySelectorAll('td')[1]?.textContent !== was, first, { timeout: 45_000 }));
+        check(moved, `the event file's scalars reach the live run's panel as they are written (${first} → ${await count()})`);
+        await frame.evaluate(() => document.querySelector('#charts')?.scrollIntoView());
+        await page.waitForTimeout(500);
+        await shot('22-attached-tensorboard-live.png');
+      } finally {
+        live.kill('SIGINT');
+      }
+    }, () => shot(`error-import-live-${Date.now()}.png`));
   } finally {
     await page.close();
     server.stop();

@@ -7,13 +7,17 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { importRuns } from '../../src/core/import/importRuns';
+import type { SourceKind } from '../../src/core/import/types';
 import { RunIndex } from '../../src/core/index/runIndex';
 import { QuerySyntaxError } from '../../src/core/query/ast';
 import { parseQuery, parseSort } from '../../src/core/query/parse';
-import { CLI, git, makeRepo, runCli, TEST_ENV, tempDir, write } from '../helpers/repo';
+import { CLI, git, makeRepo, PROJECT_ROOT, runCli, TEST_ENV, tempDir, write } from '../helpers/repo';
 import { rng } from '../helpers/runFactory';
 
 export interface Sizes {
+  /** Mutated inputs per import kind. */
+  importInputs: number;
   /** Corruptions and commands of the corruption corpus: all of them, or the first few. */
   corruptions: number;
   commands: number;
@@ -23,8 +27,8 @@ export interface Sizes {
   queries: number;
 }
 
-export const FULL: Sizes = { corruptions: 99, commands: 99, kills: 100, concurrentRuns: 8, pointsPerRun: 100_000, queries: 10_000 };
-export const SMALL: Sizes = { corruptions: 3, commands: 5, kills: 6, concurrentRuns: 3, pointsPerRun: 3_000, queries: 400 };
+export const FULL: Sizes = { corruptions: 99, commands: 99, kills: 100, concurrentRuns: 8, pointsPerRun: 100_000, queries: 10_000, importInputs: 10_000 };
+export const SMALL: Sizes = { corruptions: 3, commands: 5, kills: 6, concurrentRuns: 3, pointsPerRun: 3_000, queries: 400, importInputs: 60 };
 
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 /** A stack trace, or RunLens saying it hit a bug of its own: either is a crash, not a message. */
@@ -313,6 +317,105 @@ export async function queryFuzzCase(sizes: Sizes, seed = 7): Promise<QueryFuzzCo
   }
   index.close();
   fs.rmSync(store, { recursive: true, force: true });
+  return counts;
+}
+
+export interface ImportFuzzCounts {
+  inputs: number;
+  /** Per kind, how many inputs were tried. */
+  perKind: Record<string, number>;
+  crashes: number;
+  overOneSecond: number;
+  slowestMs: number;
+  examples: string[];
+}
+
+const LOGS = path.join(PROJECT_ROOT, 'test', 'fixtures', 'real-logs');
+
+/** For each kind: the real files one source is made of (relative path in the source → fixture file). */
+const SEEDS: Record<SourceKind, Record<string, string>> = {
+  mlflow: {
+    'mlruns/516221907975278643/meta.yaml': 'mlflow/2025-2-productos__PRE-07-mlflow-tracking-basico-LissyGraceRestrepo/mlruns/516221907975278643/meta.yaml',
+    'mlruns/516221907975278643/08226ccc86194e9780d2931109f93380/meta.yaml': 'mlflow/2025-2-productos__PRE-07-mlflow-tracking-basico-LissyGraceRestrepo/mlruns/516221907975278643/08226ccc86194e9780d2931109f93380/meta.yaml',
+    'mlruns/516221907975278643/08226ccc86194e9780d2931109f93380/metrics/test_mae': 'mlflow/2025-2-productos__PRE-07-mlflow-tracking-basico-LissyGraceRestrepo/mlruns/516221907975278643/08226ccc86194e9780d2931109f93380/metrics/test_mae',
+    'mlruns/516221907975278643/08226ccc86194e9780d2931109f93380/params/alpha': 'mlflow/2025-2-productos__PRE-07-mlflow-tracking-basico-LissyGraceRestrepo/mlruns/516221907975278643/08226ccc86194e9780d2931109f93380/params/alpha',
+    'mlruns/516221907975278643/models/m-5374a5db53cc4dbbb1ae574ec1e6bb5a/meta.yaml': 'mlflow/2025-2-productos__PRE-07-mlflow-tracking-basico-LissyGraceRestrepo/mlruns/516221907975278643/models/m-5374a5db53cc4dbbb1ae574ec1e6bb5a/meta.yaml',
+  },
+  'mlflow-sqlite': { 'mlflow.db': 'mlflow/1412010__nda-mlops-zoomcamp-2024/week-02/mlflow.db' },
+  tensorboard: { 'board/events.out.tfevents.1609169139.e8fc262d1b07.21087.0': 'tensorboard/AtomScott__FractalDB/lightning_logs/version_0/events.out.tfevents.1609169139.e8fc262d1b07.21087.0' },
+  lightning: {
+    'lightning_logs/version_1/metrics.csv': 'lightning/Driemann__ml-aos/lightning_logs/version_1/metrics.csv',
+    'lightning_logs/version_1/hparams.yaml': 'lightning/Driemann__ml-aos/lightning_logs/version_1/hparams.yaml',
+  },
+  dvclive: {
+    'dvclive.json': 'dvclive/alex000kim__iterative-hackathon/dvclive.json',
+    'dvclive/scalars/train/loss.tsv': 'dvclive/alex000kim__iterative-hackathon/dvclive/scalars/train/loss.tsv',
+    'params.yaml': 'dvclive/alex000kim__iterative-hackathon/params.yaml',
+  },
+  keras: { 'training.log': 'keras/AmineEchraibi__BrainCNN/training.log' },
+  huggingface: { 'out/trainer_state.json': 'hf/Dheena731__tinyLlama-finetune/trainer_state.json' },
+};
+
+/** Ways a log goes bad: cut short, bits flipped, a huge length, bytes spliced in, nesting a parser recurses on. */
+function mutateBytes(bytes: Buffer, random: () => number): Buffer {
+  const r = random();
+  const at = Math.floor(random() * bytes.length);
+  const out = Buffer.from(bytes);
+  if (r < 0.2) return out.subarray(0, at);
+  if (r < 0.45) {
+    for (let i = 1 + Math.floor(random() * 8); i > 0; i--) out[Math.floor(random() * out.length)]! ^= 1 << Math.floor(random() * 8);
+    return out;
+  }
+  if (r < 0.55) {
+    // A length field of 2^31 or more, where a framing or a varint is read.
+    if (out.length >= 4) out.writeUInt32LE(0xfffffff0, Math.min(at, out.length - 4) & ~3);
+    return out;
+  }
+  if (r < 0.7) return Buffer.concat([out.subarray(0, at), Buffer.from(['\u0000', '\n', ',', '\t', '"', 'nan', '-inf', '1e400', ': [', '!!python/object:x', '&a *a', '\ud800'][Math.floor(random() * 12)]!), out.subarray(at)]);
+  if (r < 0.8) return Buffer.concat([out.subarray(0, at), Buffer.from('['.repeat(5000) + '{a: '.repeat(2000)), out.subarray(at)]);
+  if (r < 0.9) return Buffer.concat([out.subarray(0, at), out.subarray(Math.floor(random() * out.length))]);
+  return out;
+}
+
+/**
+ * Every importer on inputs made from its real files, then mutated. An
+ * import must never throw (a bad file is a reported problem) and must answer
+ * within a second. Run in-process, with --dry-run's reading, as the CLI and
+ * the extension host run it.
+ */
+export async function importFuzzCase(sizes: Sizes, seed = 11): Promise<ImportFuzzCounts> {
+  const random = rng(seed);
+  const counts: ImportFuzzCounts = { inputs: 0, perKind: {}, crashes: 0, overOneSecond: 0, slowestMs: 0, examples: [] };
+  const root = tempDir('runlens-import-fuzz-');
+  const store = path.join(root, 'store');
+  for (const [kind, files] of Object.entries(SEEDS) as [SourceKind, Record<string, string>][]) {
+    const seeds: Record<string, Buffer> = Object.fromEntries(Object.entries(files).map(([rel, fixture]) => [rel, fs.readFileSync(path.join(LOGS, fixture)) as Buffer]));
+    for (let i = 0; i < sizes.importInputs; i++) {
+      const dir = path.join(root, `${kind}-${i}`);
+      const names = Object.keys(seeds);
+      const victim = names[Math.floor(random() * names.length)]!;
+      for (const [rel, bytes] of Object.entries(seeds)) {
+        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        let content: Buffer = bytes;
+        if (rel === victim) for (let m = 1 + Math.floor(random() * 2); m > 0; m--) content = mutateBytes(content, random);
+        fs.writeFileSync(path.join(dir, rel), content);
+      }
+      const started = performance.now();
+      try {
+        await importRuns(store, [dir], { dryRun: random() < 0.5, kind: random() < 0.3 ? kind : undefined });
+      } catch (err) {
+        counts.crashes++;
+        if (counts.examples.length < 5) counts.examples.push(`${kind} ${victim}: ${(err as Error).stack?.split('\n').slice(0, 3).join(' ') ?? String(err)}`);
+      }
+      const ms = performance.now() - started;
+      counts.slowestMs = Math.max(counts.slowestMs, ms);
+      if (ms > 1000) counts.overOneSecond++;
+      counts.inputs++;
+      counts.perKind[kind] = (counts.perKind[kind] ?? 0) + 1;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  fs.rmSync(root, { recursive: true, force: true });
   return counts;
 }
 

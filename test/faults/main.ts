@@ -1,6 +1,6 @@
 // `npm run faults`: every fault case at full size, as a table. Not a test: the small size of each
 // case runs in `npm test` (test/unit/faults.test.ts) and asserts the zeros.
-import { concurrencyCase, corruptionCase, FULL, killCase, machine, queryFuzzCase, secretsCase } from './cases';
+import { concurrencyCase, corruptionCase, FULL, importFuzzCase, killCase, machine, queryFuzzCase, secretsCase } from './cases';
 
 async function main(): Promise<void> {
   const rows: [string, string, boolean][] = [];
@@ -18,6 +18,8 @@ async function main(): Promise<void> {
   row('corruption corpus: every file RunLens reads × every command', `${x.cases} cases: ${x.stackTraces} stack traces, ${x.userFilesChanged} user files changed, ${x.otherRunsMissing} times another run was not listed${x.examples.length ? `; e.g. ${x.examples.join(' | ')}` : ''}`, x.stackTraces + x.userFilesChanged + x.otherRunsMissing === 0);
   const q = await queryFuzzCase(FULL);
   row(`query fuzz: ${q.queries} generated and mutated queries`, `${q.crashes} crashes, ${q.overOneSecond} over 1 s (slowest ${q.slowestMs.toFixed(0)} ms)${q.examples.length ? `; e.g. ${q.examples.join(' | ')}` : ''}`, q.crashes + q.overOneSecond === 0);
+  const f = await importFuzzCase(FULL);
+  row(`import fuzz: ${f.inputs} mutated inputs (${Object.entries(f.perKind).map(([k, n]) => `${n} ${k}`).join(', ')})`, `${f.crashes} crashes, ${f.overOneSecond} over 1 s (slowest ${f.slowestMs.toFixed(0)} ms)${f.examples.length ? `; e.g. ${f.examples.join(' | ')}` : ''}`, f.crashes + f.overOneSecond === 0);
   const s = secretsCase();
   row(`planted-secrets corpus (${s.planted} secrets)`, `${s.leaked} secret values found in files RunLens wrote, the index, or snapshot commits and trees${s.leaks.length ? `: ${s.leaks.join(', ')}` : ''}`, s.leaked === 0);
 

@@ -109,6 +109,8 @@ function compare(field: Field, op: Comparison, value: Value, { record, summary }
     ended: record.endedAt ? Date.parse(record.endedAt) : null,
     exit: record.exitCode,
     dirty: git ? (git.dirty ? 1 : 0) : null,
+    source: record.source?.kind ?? null,
+    experiment: record.source?.experiment ?? null,
   };
   const actual = column[field.name] ?? null;
   if (value.kind === 'null') return op === '=' ? actual === null : actual !== null;

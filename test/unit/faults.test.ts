@@ -1,7 +1,7 @@
 // The small size of every `npm run faults` case (test/faults/cases.ts): each count must be zero.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { concurrencyCase, corruptionCase, killCase, queryFuzzCase, secretsCase, SMALL } from '../faults/cases';
+import { concurrencyCase, corruptionCase, importFuzzCase, killCase, queryFuzzCase, secretsCase, SMALL } from '../faults/cases';
 
 describe('faults, small size (npm run faults runs them full size)', () => {
   test('recorder SIGKILLs at random moments: every run readable, no metric line that reached stdout.log lost, no temp folder left, git and the user index intact', async () => {
@@ -25,6 +25,13 @@ describe('faults, small size (npm run faults runs them full size)', () => {
     const q = await queryFuzzCase(SMALL);
     assert.equal(q.crashes, 0, q.examples.join('\n'));
     assert.equal(q.overOneSecond, 0);
+  });
+
+  test('mutated logs of every import kind: no crash, none slow', async () => {
+    const f = await importFuzzCase(SMALL);
+    assert.equal(f.inputs, 7 * SMALL.importInputs);
+    assert.equal(f.crashes, 0, f.examples.join('\n'));
+    assert.equal(f.overOneSecond, 0);
   });
 
   test('planted secrets: none in any file RunLens wrote, the index, or a snapshot', () => {

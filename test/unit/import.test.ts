@@ -9,7 +9,7 @@ import { readRunRecord } from '../../src/core/store';
 import { flattenBounded, parseToolYaml } from '../../src/core/import/sourceFiles';
 import { materializeImportedSeries } from '../../src/core/import/importRuns';
 import { readEventFile } from '../../src/core/import/tensorboard';
-import { git, makeRepo, PROJECT_ROOT, runCli, tempDir, write } from '../helpers/repo';
+import { git, makeRepo, PROJECT_ROOT, runCli, startCli, tempDir, waitFor, write } from '../helpers/repo';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -97,6 +97,10 @@ describe('runlens import on real logs', () => {
     assert.deepEqual([...new Set(sqlite.map((r) => r.status))].sort(), ['failed', 'finished', 'running']);
     // The mlruns/ folders beside the databases hold artifacts: never a second store.
     assert.ok(!runs.some((r) => r.source!.kind === 'mlflow' && r.source!.path.includes('1412010')));
+    // The index knows the source: the query language finds runs by it.
+    const bySource = JSON.parse(runCli(['ls', '--json', '--where', 'source = mlflow and experiment = wine_quality_experiment'], repo).stdout) as RunRecord[];
+    assert.deepEqual(bySource.map((r) => r.source!.id).sort(), ['08226ccc86194e9780d2931109f93380', '370084186acf42c1ba19ea7f3f2ff468', 'bf1751f73062472fa3637ef31cec5cf9']);
+    assert.equal((JSON.parse(runCli(['ls', '--json', '--where', 'source = null'], repo).stdout) as RunRecord[]).length, 0);
     const board = runs.filter((r) => r.source!.path.endsWith('board'));
     assert.equal(board.length, 13, 'each event file of a folder is its own session');
     assert.match(board[0]!.source!.notes.join(' '), /graph\(s\) counted, not imported/);
@@ -255,5 +259,86 @@ describe('runlens import: behaviour', () => {
     assert.equal(out.code, 1);
     assert.match(out.stderr, /empty: no MLflow, TensorBoard, Lightning, dvclive, Keras or Hugging Face logs found/);
     assert.equal(runCli(['import', 'empty', '--kind', 'nope'], repo).code, 2);
+  });
+});
+
+describe('logs of other tools written during runlens run are attached and followed live', () => {
+  test('a Lightning CSV, a dvclive folder and a replayed TensorBoard event file join the run; logs that were there before do not', async () => {
+    const repo = makeRepo();
+    // A log from an earlier session: there before the run, unchanged by it, so never attached.
+    write(repo, 'lightning_logs/version_9/metrics.csv', 'train_loss,epoch,step\n0.9,0,0\n');
+    write(repo, 'lightning_logs/version_9/hparams.yaml', 'lr: 1\n');
+    const events = path.join(FIXTURES, 'real-logs/tensorboard/AtomScott__FractalDB/lightning_logs/version_0/events.out.tfevents.1609169139.e8fc262d1b07.21087.0');
+    // The way Lightning's CSVLogger and dvclive write, with the standard library: CSVLogger rewrites
+    // metrics.csv whole at each save; dvclive appends a TSV row per step and rewrites metrics.json.
+    write(
+      repo,
+      'train.py',
+      `import csv, json, os, shutil, sys, time
+os.makedirs('lightning_logs/version_10', exist_ok=True)
+with open('lightning_logs/version_10/hparams.yaml', 'w') as f:
+    f.write('lr: 0.01\\nbatch_size: 32\\n')
+os.makedirs('dvclive/plots/metrics/train', exist_ok=True)
+with open('dvclive/params.yaml', 'w') as f:
+    f.write('dropout: 0.5\\n')
+rows = []
+for step in range(6):
+    rows.append({'train_loss': 1 / (step + 1), 'epoch': 0, 'step': step, 'val_loss': ''})
+    with open('lightning_logs/version_10/metrics.csv', 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=['train_loss', 'epoch', 'step', 'val_loss'])
+        w.writeheader()
+        w.writerows(rows)
+    new = not os.path.exists('dvclive/plots/metrics/train/acc.tsv')
+    with open('dvclive/plots/metrics/train/acc.tsv', 'a') as f:
+        if new:
+            f.write('step\\tacc\\n')
+        f.write('%d\\t%s\\n' % (step, 0.5 + step / 20))
+    with open('dvclive/metrics.json', 'w') as f:
+        json.dump({'step': step, 'train': {'acc': 0.5 + step / 20}}, f)
+    if step == 2:
+        # Halfway: wait until the test has seen these points arrive in the run, live.
+        open('halfway', 'w').close()
+        while not os.path.exists('go'):
+            time.sleep(0.05)
+os.makedirs('board', exist_ok=True)
+shutil.copy(sys.argv[1], 'board/')
+`,
+    );
+    const child = startCli(['run', '--name', 'attached', '--', PYTHON, 'train.py', events], repo);
+    const exitedPromise = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await waitFor(() => fs.existsSync(path.join(repo, 'halfway')), 30_000, 'the script to reach halfway');
+      const runsDir = path.join(repo, '.runlens', 'runs');
+      const metricsFile = () => path.join(runsDir, fs.readdirSync(runsDir)[0]!, 'metrics.jsonl');
+      // Followed live: the points logged so far arrive while the script still runs.
+      await waitFor(() => fs.existsSync(metricsFile()) && /"train_loss":0\.3333/.test(fs.readFileSync(metricsFile(), 'utf8')), 30_000, 'the Lightning points to arrive while the run is live');
+      assert.ok(!fs.existsSync(path.join(repo, 'go')));
+    } finally {
+      // Whatever happened, the script is let go, so a failure ends the test instead of hanging it.
+      fs.writeFileSync(path.join(repo, 'go'), '');
+    }
+    assert.equal(await exitedPromise, 0);
+    const [listed] = listRuns(repo);
+    const run = readRunRecord(path.join(repo, '.runlens'), listed!.id);
+    const attached = (run.attachedLogs ?? []).map((l) => `${l.kind} ${l.path} ${l.id}`).sort();
+    assert.deepEqual(attached, ['dvclive dvclive dvclive', 'lightning lightning_logs/version_10 version_10', 'tensorboard board events.out.tfevents.1609169139.e8fc262d1b07.21087.0']);
+    const metrics = run.metricsSummary!.metrics;
+    assert.equal(metrics.train_loss!.count, 6, 'each point once, though CSVLogger rewrote the file six times');
+    assert.equal(metrics.train_loss!.last, 1 / 6);
+    assert.equal(metrics['train/acc']!.count, 6);
+    assert.equal(metrics.hp_metric!.count, 2, 'the replayed event file brings its scalars');
+    assert.equal(run.params.lr, 0.01);
+    assert.equal(run.paramSources.lr, 'attached:lightning');
+    assert.equal(run.params.dropout, 0.5);
+  });
+
+  test('--no-attach-logs leaves them alone', () => {
+    const repo = makeRepo();
+    write(repo, 'train.py', "import os\nos.makedirs('lightning_logs/version_0', exist_ok=True)\nopen('lightning_logs/version_0/metrics.csv', 'w').write('loss,step\\n1,0\\n')\n");
+    assert.equal(runCli(['run', '--no-attach-logs', '--', PYTHON, 'train.py'], repo).code, 0);
+    const [listed] = listRuns(repo);
+    const run = readRunRecord(path.join(repo, '.runlens'), listed!.id);
+    assert.equal(run.attachedLogs, undefined);
+    assert.deepEqual(Object.keys(run.metricsSummary!.metrics), []);
   });
 });

@@ -40,7 +40,12 @@ function header(c: Comparison): HTMLElement {
       post({ type: 'openCode', runId: run.id });
     });
     row.append(
-      el('th', { class: `run status-${run.status}` }, el('div', { class: 'name' }, run.name), el('div', { class: 'meta' }, `${run.status} · ${run.branch ?? '(no branch)'} · `, commit, ` · ${age(run.startedAt)}`)),
+      el(
+        'th',
+        { class: `run status-${run.status}` },
+        el('div', { class: 'name' }, run.name),
+        el('div', { class: 'meta' }, `${run.status} · ${run.source ? `imported from ${run.source}` : (run.branch ?? '(no branch)')} · `, commit, ` · ${age(run.startedAt)}`),
+      ),
     );
   }
   table.append(row);

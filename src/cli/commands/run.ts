@@ -4,7 +4,7 @@ import { RunRecorder } from '../../core/recorder';
 import { formatDuration, formatNumber, safeText } from '../terminalText';
 import { all, parseArgs, single, UsageError, type OptionSpec } from '../args';
 
-export const RUN_USAGE = 'runlens run [--name N] [--param k=v]… [--config FILE]… [--data PATH]… [--artifact PATH]… [--tag T]… [--include-secret-files] [--] <command> [args…]';
+export const RUN_USAGE = 'runlens run [--name N] [--param k=v]… [--config FILE]… [--data PATH]… [--artifact PATH]… [--tag T]… [--include-secret-files] [--no-attach-logs] [--] <command> [args…]';
 
 const SPECS: OptionSpec[] = [
   { name: 'name', value: true },
@@ -16,6 +16,7 @@ const SPECS: OptionSpec[] = [
   { name: 'max-untracked-size', value: true },
   { name: 'quiet' },
   { name: 'include-secret-files' },
+  { name: 'no-attach-logs' },
 ];
 
 function parseSize(text: string): number {
@@ -64,6 +65,7 @@ export async function runCommand(args: string[]): Promise<number> {
       stdin: 'inherit',
       sharesTerminal: interactive,
       includeSecretFiles: parsed.options.has('include-secret-files'),
+      attachLogs: !parsed.options.has('no-attach-logs'),
       // One line for a full disk, not one per file: the rest is in the run's problems.
       onProblem: (message) => {
         if (!writeProblemSaid) say(`${message}; the command goes on`);

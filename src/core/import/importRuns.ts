@@ -73,6 +73,24 @@ export async function importRuns(storeDir: string, paths: string[], options: Imp
   return summary;
 }
 
+/** Sources under `root` with runs not imported yet, and how many: what the editor offers to import. */
+export async function pendingImports(storeDir: string, root: string): Promise<{ kind: SourceKind; path: string; runs: number }[]> {
+  const existing = existingImportedRuns(storeDir);
+  const repoRoot = path.dirname(storeDir);
+  const pending: { kind: SourceKind; path: string; runs: number }[] = [];
+  for (const source of await detectSources(root)) {
+    try {
+      const identity = storeIdentity(repoRoot, source.kind, source.path);
+      const handles = await source.runs([]);
+      const missing = handles.filter((h) => !existing.has(importedRunSuffix(identity, h.originalId))).length;
+      if (missing > 0) pending.push({ kind: source.kind, path: identity.slice(source.kind.length + 1), runs: missing });
+    } finally {
+      source.close?.();
+    }
+  }
+  return pending;
+}
+
 /** How a store is named in run identities: relative to the repository when inside it, so a moved clone keeps its ids. */
 export function storeIdentity(repoRoot: string, kind: SourceKind, sourcePath: string): string {
   const rel = path.relative(repoRoot, sourcePath);
@@ -93,7 +111,7 @@ function existingImportedRuns(storeDir: string): Map<string, string> {
   return bySuffix;
 }
 
-function signatureOf(files: string[]): string {
+export function signatureOf(files: string[]): string {
   const hash = createHash('sha256');
   for (const file of [...files].sort()) {
     try {

@@ -4,6 +4,17 @@ import type { RunStatus } from '../runRecord';
 export const SOURCE_KINDS = ['mlflow', 'mlflow-sqlite', 'tensorboard', 'lightning', 'dvclive', 'keras', 'huggingface'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
+/** What each kind is called where people read it: the tree, the panels, the CLI. */
+export const SOURCE_NAMES: Record<string, string> = {
+  mlflow: 'MLflow',
+  'mlflow-sqlite': 'MLflow (SQLite)',
+  tensorboard: 'TensorBoard',
+  lightning: 'Lightning',
+  dvclive: 'dvclive',
+  keras: 'Keras',
+  huggingface: 'Hugging Face',
+};
+
 /** One metric of an imported run, as columns. `t` is seconds since the epoch, NaN when the source has no time. */
 export interface SeriesColumns {
   step: number[];

@@ -50,6 +50,8 @@ export interface IndexedRun {
   user: string | null;
   problems: number;
   reproduces: string | null;
+  /** Where an imported run came from; null for a run RunLens recorded. */
+  source: { kind: string; experiment: string | null } | null;
   metrics: IndexedMetric[];
 }
 
@@ -279,9 +281,9 @@ export class RunIndex {
     }
     this.db.run(
       `INSERT INTO runs(id, name, status, started_ms, ended_ms, exit_code, branch, head, snapshot, dirty, host, user, pid, command,
-         reproduces, problems, file_sig, metrics_offset, metrics_line, metrics_step, live_summary)
+         reproduces, source_kind, source_experiment, problems, file_sig, metrics_offset, metrics_line, metrics_step, live_summary)
        VALUES (:id, :name, :status, :started, :ended, :exit, :branch, :head, :snapshot, :dirty, :host, :user, :pid, :command,
-         :reproduces, :problems, :mtime, :offset, :line, :step, :live)`,
+         :reproduces, :sourceKind, :sourceExperiment, :problems, :mtime, :offset, :line, :step, :live)`,
       {
         ':id': id,
         ':name': record.name,
@@ -298,6 +300,8 @@ export class RunIndex {
         ':pid': record.pid ?? null,
         ':command': Array.isArray(record.command) ? record.command.join(' ') : null,
         ':reproduces': record.reproduces ?? null,
+        ':sourceKind': record.source?.kind ?? null,
+        ':sourceExperiment': record.source?.experiment ?? null,
         ':problems': record.problems?.length ?? 0,
         ':mtime': mtime,
         ':offset': position.offset,
@@ -407,6 +411,7 @@ export class RunIndex {
         user: r[11] as string | null,
         problems: Number(r[12]),
         reproduces: r[13] as string | null,
+        source: r[15] === null ? null : { kind: String(r[15]), experiment: r[16] as string | null },
         metrics: [],
       }),
     );
@@ -434,7 +439,7 @@ export class RunIndex {
   }
 
   private static readonly COLUMNS =
-    'r.id, r.name, r.status, r.started_ms, r.ended_ms, r.exit_code, r.branch, r.head, r.snapshot, r.dirty, r.host, r.user, r.problems, r.reproduces, r.rid';
+    'r.id, r.name, r.status, r.started_ms, r.ended_ms, r.exit_code, r.branch, r.head, r.snapshot, r.dirty, r.host, r.user, r.problems, r.reproduces, r.rid, r.source_kind, r.source_experiment';
 
   private selectRuns(where: Expr | null, sort: SortKey[], limit: number | undefined, now: number): SqlValue[][] {
     const only = sort.length === 1 ? sort[0]! : null;

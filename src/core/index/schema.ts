@@ -1,5 +1,5 @@
 /** Bump when the tables change: an index of another version is rebuilt from the run files. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Runs are referred to by an integer `rid` and param and metric names by an
@@ -25,6 +25,9 @@ CREATE TABLE runs(
   pid INTEGER,
   command TEXT,
   reproduces TEXT,
+  -- imported runs: the source's kind (mlflow, tensorboard, …) and experiment; NULL for recorded runs
+  source_kind TEXT,
+  source_experiment TEXT,
   problems INTEGER NOT NULL DEFAULT 0,
   -- run.json's mtime:inode:size ('0' while too recent to trust), or its folder's when it has none
   file_sig TEXT NOT NULL,

@@ -17,6 +17,8 @@ const COLUMN: Record<string, string> = {
   ended: 'r.ended_ms',
   exit: 'r.exit_code',
   dirty: 'r.dirty',
+  source: 'r.source_kind',
+  experiment: 'r.source_experiment',
 };
 
 /**
