@@ -7,7 +7,7 @@ import { HashCache, hashPath, hashPathInterruptibly, HashingStopped } from './da
 import { captureEnvironment } from './environment';
 import { captureSnapshot, type SnapshotLimits } from './git/snapshot';
 import { GitUnavailableError } from './git/gitClient';
-import { LogFollower } from './import/attach';
+import { ATTACHED_FILE, LogFollower } from './import/attach';
 import { formatMetricRecord, parseOutputLine } from './metrics/metricLine';
 import { summarizeMetricsFile } from './metrics/metricsFile';
 import { DisplayLines } from './outputLines';
@@ -182,7 +182,7 @@ export class RunRecorder {
       if (d.kind === 'special') record.problems.push(`data ${d.path} is ${d.error ?? 'not a regular file'}`);
     }
     // What logs of other tools are already there: only what the command adds or grows is attached.
-    const follower = opts.attachLogs === false || this.interruptedBy ? null : new LogFollower(cwd);
+    const follower = opts.attachLogs === false || this.interruptedBy ? null : new LogFollower(cwd, path.join(dir, ATTACHED_FILE));
     await follower?.baseline();
     save();
     opts.onStarted?.(record, dir);

@@ -43,7 +43,11 @@ export class ImportOffer implements vscode.Disposable {
   }
 
   private async offer(): Promise<void> {
-    if (this.disposed || !vscode.workspace.isTrusted) return;
+    if (this.disposed) return;
+    if (!vscode.workspace.isTrusted) {
+      this.ws.log?.info('not looking for logs to import: the workspace is not trusted');
+      return;
+    }
     let pending: Awaited<ReturnType<typeof pendingImports>>;
     try {
       pending = await pendingImports(this.ws.storeDir, this.ws.folder.uri.fsPath);
@@ -52,6 +56,7 @@ export class ImportOffer implements vscode.Disposable {
       return;
     }
     const runs = pending.reduce((n, p) => n + p.runs, 0);
+    if (runs > 0) this.ws.log?.info(`logs not imported yet: ${pending.map((p) => `${p.kind} ${p.path} (${p.runs} run(s))`).join('; ')}`);
     await vscode.commands.executeCommand('setContext', 'runlens.importable', runs > 0);
     if (runs === 0 || this.disposed || this.state.get<boolean>(DECLINED) || vscode.workspace.getConfiguration('runlens', this.ws.folder.uri).get<boolean>('import.watch')) return;
     const kinds = [...new Set(pending.map((p) => SOURCE_NAMES[p.kind] ?? p.kind))].join(', ');

@@ -615,6 +615,8 @@ async function importTests() {
   const logs = path.join(ROOT, 'test', 'fixtures', 'real-logs');
   fs.cpSync(path.join(logs, 'mlflow', '2025-2-productos__PRE-07-mlflow-tracking-basico-LissyGraceRestrepo', 'mlruns'), path.join(wsImport, 'mlruns'), { recursive: true });
   fs.cpSync(path.join(logs, 'lightning', 'Driemann__ml-aos', 'lightning_logs'), path.join(wsImport, 'lightning_logs'), { recursive: true });
+  // Left for the editor to find: it offers to import what the CLI did not.
+  fs.cpSync(path.join(logs, 'hf', 'Dheena731__tinyLlama-finetune'), path.join(wsImport, 'results', 'tinyllama'), { recursive: true });
   fs.writeFileSync(path.join(wsImport, 'train.py'), 'import json\nfor s in range(50):\n    print(json.dumps({"step": s, "test_r2": 0.05 + s / 400, "test_mae": 0.7 - s / 500}))\n');
   execFileSync('git', ['-C', wsImport, 'add', 'train.py']);
   execFileSync('git', ['-C', wsImport, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', 'commit', '-qm', 'train']);
@@ -639,6 +641,31 @@ async function importTests() {
       check(shown && recorded && lightning, `the Runs view lists MLflow and Lightning runs beside the recorded one (${shown}, ${lightning}, ${recorded})`);
       await shot('20-imported-runs.png');
     }, () => shot(`error-import-${Date.now()}.png`));
+    await step('the editor offers to import the logs not imported yet', async () => {
+      // A toast hides after a while; the notification center keeps it. It is looked for there.
+      const text = 'RunLens found 1 run(s) in Hugging Face logs';
+      const offered = await happened(
+        (async () => {
+          for (let i = 0; i < 60; i++) {
+            if (await page.locator('.notifications-toasts .notification-toast', { hasText: text }).count()) return;
+            await page.keyboard.press('Escape');
+            await page.locator('.statusbar-item[id="status.notifications"] a, .statusbar-item[id="status.notifications"]').first().click();
+            if (await page.locator('.notifications-center .notification-list-item', { hasText: text }).first().waitFor({ timeout: 1000 }).then(() => true, () => false)) return;
+          }
+          throw new Error('no offer');
+        })(),
+      );
+      const toast = page.locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item', { hasText: text }).first();
+      check(offered, 'a notification offers the trainer_state.json the CLI did not import');
+      if (!offered) {
+        await shot(`error-import-offer-${Date.now()}.png`);
+        return;
+      }
+      await shot('23-import-offer.png');
+      await toast.locator('.monaco-button', { hasText: /^Import$/ }).first().click();
+      const imported = await happened(row('tinyllama').waitFor({ timeout: 60_000 }));
+      check(imported, 'choosing Import brings the Hugging Face run into the Runs view');
+    }, () => shot(`error-import-offer-${Date.now()}.png`));
     await step('Compare of an MLflow run and a RunLens run', async () => {
       await row('elasticnet_04011cf0').click();
       await row('recorded-here').click({ modifiers: ['Control'] });

@@ -330,6 +330,11 @@ shutil.copy(sys.argv[1], 'board/')
     assert.equal(run.params.lr, 0.01);
     assert.equal(run.paramSources.lr, 'attached:lightning');
     assert.equal(run.params.dropout, 0.5);
+    // Those logs belong to the run now: importing the folder leaves them to it, and imports only the rest.
+    const out = runCli(['import', '.', '--json'], repo);
+    const summary = JSON.parse(out.stdout) as { sources: { kind: string; added: number; skipped: { reason: string }[] }[] };
+    assert.deepEqual(summary.sources.filter((s) => s.added > 0).map((s) => s.kind), ['lightning'], 'only the earlier version_9 is imported');
+    assert.match(JSON.stringify(summary.sources), /attached to runs recorded with runlens run; left to them/);
   });
 
   test('--no-attach-logs leaves them alone', () => {

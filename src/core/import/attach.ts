@@ -1,9 +1,13 @@
 import * as path from 'node:path';
+import { writeJsonAtomic } from '../atomicFile';
 import { formatMetricValue } from '../metrics/metricLine';
 import type { ParamValue } from '../params';
 import { detectSources } from './detect';
-import { signatureOf } from './importRuns';
+import { signatureOf } from './sourceFiles';
 import type { ImportedRun, RunHandle, SourceKind } from './types';
+
+/** The file in a run's folder that lists the logs attached to it, with absolute store paths. */
+export const ATTACHED_FILE = 'attached.json';
 
 /** A log another tool wrote during a recorded run, attached to it. */
 export interface AttachedLog {
@@ -43,7 +47,14 @@ export class LogFollower {
   /** Where new points go: the run's metrics file, once it is open. */
   append: (lines: string) => void = () => {};
 
-  constructor(private readonly cwd: string) {}
+  /**
+   * `markerFile` (the run's attached.json) lists what was attached as it is attached, so an import
+   * of the same folder leaves those logs to the run they belong to instead of adding them twice.
+   */
+  constructor(
+    private readonly cwd: string,
+    private readonly markerFile?: string,
+  ) {}
 
   private key(kind: SourceKind, sourcePath: string, id: string): string {
     return `${kind}\0${sourcePath}\0${id}`;
@@ -135,9 +146,22 @@ export class LogFollower {
       sent.set(metric, Math.max(from, series.value.length));
     }
     if (lines) this.append(lines);
-    const log = this.logs.get(key) ?? { kind, path: path.relative(this.cwd, sourcePath).split(path.sep).join('/') || '.', id: run.originalId, points: 0 };
+    const known = this.logs.get(key);
+    const log = known ?? { kind, path: path.relative(this.cwd, sourcePath).split(path.sep).join('/') || '.', id: run.originalId, points: 0 };
     log.points += added;
     this.logs.set(key, log);
+    if (!known && this.markerFile) {
+      const marker = this.markerFile;
+      const entries = [...this.logs.keys()].map((k) => {
+        const [kindPart, sourcePart, idPart] = k.split('\0');
+        return { kind: kindPart, path: sourcePart, id: idPart };
+      });
+      try {
+        writeJsonAtomic(marker, entries);
+      } catch (err) {
+        this.problems.push(`${path.basename(marker)} could not be written: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
     for (const [name, value] of Object.entries(run.params)) if (!(name in this.params)) this.params[name] = { value, kind };
   }
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
@@ -11,7 +10,9 @@ import { RUN_RECORD_VERSION, type GitInfo, type MetricsSummary, type RunRecord, 
 import { redactParams } from '../secrets';
 import { seriesCacheDir } from '../series/series';
 import { parseRunRecord, runDir, runsDir, serializeRunRecord, writeRunRecord } from '../store';
+import { ATTACHED_FILE } from './attach';
 import { detectSources } from './detect';
+import { signatureOf } from './sourceFiles';
 import type { FoundSource, ImportedRun, ImportProblem, RunHandle, SourceKind } from './types';
 
 export interface ImportOptions {
@@ -51,6 +52,7 @@ export async function importRuns(storeDir: string, paths: string[], options: Imp
   const summary: ImportSummary = { sources: [], problems: [] };
   const repoRoot = path.dirname(storeDir);
   const existing = existingImportedRuns(storeDir);
+  const attached = attachedToRecordedRuns(storeDir);
   for (const given of paths) {
     const root = path.resolve(given);
     if (!fs.existsSync(root)) {
@@ -64,7 +66,7 @@ export async function importRuns(storeDir: string, paths: string[], options: Imp
     }
     for (const source of sources) {
       try {
-        summary.sources.push(await importSource(storeDir, repoRoot, source, existing, options));
+        summary.sources.push(await importSource(storeDir, repoRoot, source, existing, attached, options));
       } finally {
         source.close?.();
       }
@@ -76,13 +78,14 @@ export async function importRuns(storeDir: string, paths: string[], options: Imp
 /** Sources under `root` with runs not imported yet, and how many: what the editor offers to import. */
 export async function pendingImports(storeDir: string, root: string): Promise<{ kind: SourceKind; path: string; runs: number }[]> {
   const existing = existingImportedRuns(storeDir);
+  const attached = attachedToRecordedRuns(storeDir);
   const repoRoot = path.dirname(storeDir);
   const pending: { kind: SourceKind; path: string; runs: number }[] = [];
   for (const source of await detectSources(root)) {
     try {
       const identity = storeIdentity(repoRoot, source.kind, source.path);
       const handles = await source.runs([]);
-      const missing = handles.filter((h) => !existing.has(importedRunSuffix(identity, h.originalId))).length;
+      const missing = handles.filter((h) => !existing.has(importedRunSuffix(identity, h.originalId)) && !attached.has(`${source.kind}\0${source.path}\0${h.originalId}`)).length;
       if (missing > 0) pending.push({ kind: source.kind, path: identity.slice(source.kind.length + 1), runs: missing });
     } finally {
       source.close?.();
@@ -98,6 +101,28 @@ export function storeIdentity(repoRoot: string, kind: SourceKind, sourcePath: st
   return `${kind}:${shown}`;
 }
 
+/** Logs attached to recorded runs (each run's attached.json): they belong to those runs and are not imported again. */
+function attachedToRecordedRuns(storeDir: string): Set<string> {
+  const attached = new Set<string>();
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(runsDir(storeDir));
+  } catch {
+    return attached;
+  }
+  for (const name of names) {
+    let entries: unknown;
+    try {
+      entries = JSON.parse(fs.readFileSync(path.join(runsDir(storeDir), name, ATTACHED_FILE), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(entries)) continue;
+    for (const e of entries as { kind?: unknown; path?: unknown; id?: unknown }[]) attached.add(`${String(e.kind)}\0${String(e.path)}\0${String(e.id)}`);
+  }
+  return attached;
+}
+
 /** The runs folder's names by id suffix, read once: finding an imported run costs a map lookup, not a read. */
 function existingImportedRuns(storeDir: string): Map<string, string> {
   const bySuffix = new Map<string, string>();
@@ -109,19 +134,6 @@ function existingImportedRuns(storeDir: string): Map<string, string> {
   }
   for (const name of names) if (name.length === 26) bySuffix.set(name.slice(10), name);
   return bySuffix;
-}
-
-export function signatureOf(files: string[]): string {
-  const hash = createHash('sha256');
-  for (const file of [...files].sort()) {
-    try {
-      const stat = fs.statSync(file);
-      hash.update(`${file}\0${stat.size}\0${stat.mtimeMs}\n`);
-    } catch {
-      hash.update(`${file}\0gone\n`);
-    }
-  }
-  return hash.digest('base64url').slice(0, 27);
 }
 
 /**
@@ -148,7 +160,14 @@ function readExisting(storeDir: string, id: string): RunRecord | null {
   }
 }
 
-async function importSource(storeDir: string, repoRoot: string, source: FoundSource, existing: Map<string, string>, options: ImportOptions): Promise<SourceSummary> {
+async function importSource(
+  storeDir: string,
+  repoRoot: string,
+  source: FoundSource,
+  existing: Map<string, string>,
+  attached: Set<string>,
+  options: ImportOptions,
+): Promise<SourceSummary> {
   const identity = storeIdentity(repoRoot, source.kind, source.path);
   const shownPath = identity.slice(source.kind.length + 1);
   const result: SourceSummary = { kind: source.kind, path: shownPath, runs: 0, added: 0, updated: 0, unchanged: 0, missing: 0, metrics: 0, points: 0, skipped: [], runIds: [] };
@@ -159,6 +178,9 @@ async function importSource(storeDir: string, repoRoot: string, source: FoundSou
     result.skipped.push({ path: source.path, reason: (err as Error).message });
     return result;
   }
+  const own = handles.filter((h) => !attached.has(`${source.kind}\0${source.path}\0${h.originalId}`));
+  if (own.length < handles.length) result.skipped.push({ path: source.path, reason: `${handles.length - own.length} run(s) attached to runs recorded with runlens run; left to them` });
+  handles = own;
   result.runs = handles.length;
   options.onProgress?.(`${source.kind} ${shownPath}: ${handles.length} run(s)`);
   const seen = new Set<string>();

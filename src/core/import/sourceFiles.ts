@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isAlias, isCollection, isScalar, parseDocument, visit, type Document } from 'yaml';
@@ -179,4 +180,18 @@ export function typedParam(text: string): ParamValue {
   if (text === 'False' || text === 'false') return false;
   if (text === 'None') return null;
   return text;
+}
+
+/** The sizes and mtimes of the files a run is read from: when it is unchanged, so is the run. */
+export function signatureOf(files: string[]): string {
+  const hash = createHash('sha256');
+  for (const file of [...files].sort()) {
+    try {
+      const stat = fs.statSync(file);
+      hash.update(`${file}\0${stat.size}\0${stat.mtimeMs}\n`);
+    } catch {
+      hash.update(`${file}\0gone\n`);
+    }
+  }
+  return hash.digest('base64url').slice(0, 27);
 }
