@@ -182,7 +182,10 @@ describe('runlens import: behaviour', () => {
     assert.equal(record!.status, 'failed');
     assert.equal(record!.git?.snapshot, commit);
     assert.equal(git(repo, 'rev-parse', `refs/runlens/runs/${record!.id}`).trim(), commit);
-    assert.equal(runCli(['show', record!.id], repo).code, 0);
+    const shown = runCli(['show', record!.id], repo);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /\nimported from\n {2}MLflow {2}mlruns\n {2}run {7}0123456789abcdef0123456789abcdef, experiment linked\n/);
+    assert.match(shown.stdout, new RegExp(`snapshot  ${commit}`));
     assert.equal(record!.params.lr, 0.01);
     assert.equal(record!.params['nested/key'], 'x');
     assert.notEqual(record!.params.db_password, 'hunter2', 'a secret-named param is redacted before it is written');

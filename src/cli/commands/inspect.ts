@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SOURCE_NAMES } from '../../core/import/types';
 import { INDEX_FILE, RunIndex, type IndexedRun } from '../../core/index/runIndex';
 import { QuerySyntaxError } from '../../core/query/ast';
 import { parseQuery, parseSort } from '../../core/query/parse';
@@ -134,11 +135,26 @@ function describeRun(run: RunRecord): string {
   const s = safeText;
   let out = `${s(run.name)}  (${run.id})\n`;
   out += `  status    ${run.status}${run.exitCode !== null ? ` (exit ${run.exitCode}${run.signal ? `, ${run.signal}` : ''})` : ''}\n`;
-  out += `  command   ${s(run.command.join(' '))}\n`;
+  if (run.command.length) out += `  command   ${s(run.command.join(' '))}\n`;
   out += `  cwd       ${s(run.cwd)}\n`;
   out += `  started   ${run.startedAt} (${formatAge(run.startedAt)}), ran ${formatDuration(run.startedAt, run.endedAt)}\n`;
-  out += `  host      ${s(run.user)}@${s(run.host)}\n`;
+  if (run.host) out += `  host      ${s(run.user)}@${s(run.host)}\n`;
+  else if (run.user) out += `  user      ${s(run.user)}\n`;
   if (run.tags.length) out += `  tags      ${run.tags.map(s).join(', ')}\n`;
+  if (run.source) {
+    const src = run.source;
+    const models = Array.isArray(src.extra.loggedModels) ? (src.extra.loggedModels as { id?: unknown; name?: unknown }[]) : [];
+    out += section('imported from', [
+      `${SOURCE_NAMES[src.kind] ?? s(src.kind)}  ${s(src.path)}`,
+      `run       ${s(src.id)}${src.experiment ? `, experiment ${s(src.experiment)}` : ''}`,
+      `imported  ${src.importedAt}${src.missing ? ' (gone from its source since: kept here)' : src.deletedAtSource ? ' (deleted at its source)' : ''}`,
+      ...models.map((m) => `model     ${s(m.name ?? '')} (${s(m.id ?? '')})`),
+      ...src.notes.map((n) => `note      ${s(n)}`),
+    ]);
+  }
+  if (run.attachedLogs?.length) {
+    out += section('attached logs', run.attachedLogs.map((l) => `${SOURCE_NAMES[l.kind] ?? s(l.kind)}  ${s(l.path)}  ${s(l.id)}  (${l.points} point(s))`));
+  }
   if (run.git) {
     const g = run.git;
     out += section('code', [

@@ -131,6 +131,27 @@ function decodeEvent(data: Uint8Array, run: ImportedRun, counters: Counters): nu
   return wall;
 }
 
+/**
+ * A value's tag, decoded once per distinct tag: a file repeats a few tags a
+ * million times, and decoding each as UTF-8 was the largest cost left (bench).
+ */
+const tagCache: { bytes: Uint8Array; text: string }[] = [];
+const TAG_CACHE_SIZE = 64;
+
+function tagText(reader: BinaryReader): string {
+  const bytes = reader.bytes();
+  for (const cached of tagCache) {
+    if (cached.bytes.length !== bytes.length) continue;
+    let same = true;
+    for (let i = 0; i < bytes.length && same; i++) same = cached.bytes[i] === bytes[i];
+    if (same) return cached.text;
+  }
+  const text = new TextDecoder().decode(bytes);
+  if (tagCache.length >= TAG_CACHE_SIZE) tagCache.shift();
+  tagCache.push({ bytes: bytes.slice(), text });
+  return text;
+}
+
 function sub(reader: BinaryReader): Uint8Array {
   return reader.bytes();
 }
@@ -144,7 +165,7 @@ function decodeValue(reader: BinaryReader, end: number, step: number, wall: numb
   let kind: string | null = null;
   while (reader.pos < end) {
     const [field, wire] = reader.tag();
-    if (field === 1 && wire === WireType.LengthDelimited) tag = reader.string();
+    if (field === 1 && wire === WireType.LengthDelimited) tag = tagText(reader);
     else if (field === 2 && wire === WireType.Bit32) simple = reader.float();
     else if (field === 8 && wire === WireType.LengthDelimited) tensor = sub(reader);
     else if (field === 9 && wire === WireType.LengthDelimited) [plugin, pluginContent] = decodeMetadata(sub(reader));
