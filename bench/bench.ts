@@ -16,16 +16,10 @@ import { parseRunRecord } from '../src/core/store';
 import { readSeries } from '../src/core/series/series';
 import { evaluate, type ReferenceRun } from '../test/helpers/queryReference';
 import { benchImport } from './importBench';
+import type { BenchRow } from './row';
 import { makeRecord, rng, writeRecord } from '../test/helpers/runFactory';
 
-interface Row {
-  figure: string;
-  measured: string;
-  floor: string;
-  ratio: string;
-  target: string;
-  ok: boolean;
-}
+type Row = BenchRow;
 
 const rows: Row[] = [];
 const ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };

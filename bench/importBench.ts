@@ -10,15 +10,7 @@ import * as path from 'node:path';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { importRuns } from '../src/core/import/importRuns';
 import { maskedCrc32c } from '../src/core/import/tfrecord';
-
-export interface BenchRow {
-  figure: string;
-  measured: string;
-  floor: string;
-  ratio: string;
-  target: string;
-  ok: boolean;
-}
+import type { BenchRow } from './row';
 
 const RUNS = 1000;
 const METRICS = 10;
