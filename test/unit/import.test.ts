@@ -219,6 +219,21 @@ describe('runlens import: behaviour', () => {
     assert.deepEqual(record!.params, {}, 'params behind a link out of the folder are not read');
   });
 
+  test('times no Date can hold (a corrupt start_time, a dvclive timestamp of 1e300) are left out with a note; the run still imports', () => {
+    const repo = makeRepo();
+    write(repo, 'mlruns/1/meta.yaml', "experiment_id: '1'\nname: e\n");
+    write(repo, 'mlruns/1/aaaa/meta.yaml', 'run_id: aaaa\nstatus: 3\nstart_time: 100000000000000000000\nend_time: -1e300\n');
+    write(repo, 'live/dvclive.json', '{}');
+    write(repo, 'live/dvclive/loss.tsv', 'timestamp\tstep\tloss\n1e300\t0\t0.5\n');
+    const out = runCli(['import', 'mlruns', 'live'], repo);
+    assert.equal(out.code, 0, out.stderr);
+    const runs = listRuns(repo);
+    assert.equal(runs.length, 2);
+    const mlflow = runs.find((r) => r.source!.kind === 'mlflow')!;
+    assert.match(mlflow.source!.notes.join(' '), /start time \(100000000000000000000\) is not a time/);
+    assert.ok(!Number.isNaN(Date.parse(mlflow.startedAt)));
+  });
+
   test('Keras logs appended by two sessions are two runs, in order, never merged by epoch', () => {
     const repo = makeRepo();
     write(repo, 'logs/training.log', 'epoch,acc,loss\n0,0.5,1.0\n1,0.6,0.8\n2,0.7,0.6\n0,0.55,0.9\n1,0.65,nan\n');

@@ -246,19 +246,29 @@ function summarize(run: ImportedRun): MetricsSummary {
   return summary;
 }
 
+/** JavaScript's Date holds ±8.64e15 ms; a log's time outside it (a corrupt field) is no time at all. */
+const MAX_DATE_MS = 8.64e15;
+
+function validTime(ms: number | null | undefined): number | null {
+  return typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : null;
+}
+
 function lastTime(run: ImportedRun): number | null {
-  let latest = -Infinity;
+  let latest: number | null = null;
   for (const series of run.metrics.values()) {
-    const t = series.t[series.t.length - 1];
-    if (t !== undefined && t * 1000 > latest) latest = t * 1000;
+    const t = validTime((series.t[series.t.length - 1] ?? NaN) * 1000);
+    if (t !== null && (latest === null || t > latest)) latest = t;
   }
-  return Number.isFinite(latest) ? latest : null;
+  return latest;
 }
 
 function firstTime(run: ImportedRun): number | null {
-  let earliest = Infinity;
-  for (const series of run.metrics.values()) for (const t of series.t.slice(0, 1)) if (t * 1000 < earliest) earliest = t * 1000;
-  return Number.isFinite(earliest) ? earliest : null;
+  let earliest: number | null = null;
+  for (const series of run.metrics.values()) {
+    const t = validTime((series.t[0] ?? NaN) * 1000);
+    if (t !== null && (earliest === null || t < earliest)) earliest = t;
+  }
+  return earliest;
 }
 
 function fileTime(files: string[]): number {
@@ -275,9 +285,12 @@ function fileTime(files: string[]): number {
 
 function toRecord(run: ImportedRun, found: FoundSource, shownPath: string, signature: string, handle: RunHandle, knownId: string | undefined): RunRecord {
   const identity = `${found.kind}:${shownPath}`;
-  const started = run.startedAt ?? firstTime(run) ?? fileTime(handle.files);
+  for (const [what, value] of [['start', run.startedAt], ['end', run.endedAt]] as const) {
+    if (value !== null && validTime(value) === null) run.notes.push(`the source's ${what} time (${String(value).slice(0, 30)}) is not a time; left out`);
+  }
+  const started = validTime(run.startedAt) ?? firstTime(run) ?? fileTime(handle.files);
   const id = knownId ?? importedRunId(started, identity, handle.originalId);
-  const ended = run.status === 'running' ? null : (run.endedAt ?? lastTime(run) ?? started);
+  const ended = run.status === 'running' ? null : (validTime(run.endedAt) ?? lastTime(run) ?? started);
   const params = redactParams(run.params);
   const source: RunSource = {
     kind: found.kind,

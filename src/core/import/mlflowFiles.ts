@@ -23,7 +23,7 @@ export function mlflowStatus(value: unknown): RunStatus {
 }
 
 export function looksLikeMlruns(root: string, dir: string, forced = false): boolean {
-  if (forced) return true;
+  if (forced || path.basename(dir) === 'mlruns') return true;
   // A renamed store: experiment folders whose meta.yaml names an artifact location.
   for (const entry of entriesInside(root, dir).slice(0, 50)) {
     const meta = path.join(dir, entry.name, 'meta.yaml');
