@@ -115,7 +115,7 @@ function loopCheckingCrcs(file: string): number {
   let good = 0;
   for (let pos = 0; pos + 12 <= data.length; ) {
     const length = data.readUInt32LE(pos);
-    if (maskedCrc32c(data.subarray(pos, pos + 8)) === data.readUInt32LE(pos + 8) && maskedCrc32c(data.subarray(pos + 12, pos + 12 + length)) === data.readUInt32LE(pos + 12 + length)) good++;
+    if (maskedCrc32c(data, pos, pos + 8) === data.readUInt32LE(pos + 8) && maskedCrc32c(data, pos + 12, pos + 12 + length) === data.readUInt32LE(pos + 12 + length)) good++;
     pos += 12 + length + 4;
   }
   return good;

@@ -9,6 +9,9 @@ import { readRunRecord } from '../../src/core/store';
 import { flattenBounded, parseToolYaml } from '../../src/core/import/sourceFiles';
 import { materializeImportedSeries } from '../../src/core/import/importRuns';
 import { readEventFile } from '../../src/core/import/tensorboard';
+import { crc32c, maskedCrc32c } from '../../src/core/import/tfrecord';
+// crc-32 is the reference the in-place CRC-32C is checked against, nothing more.
+import * as CRC32C from 'crc-32/crc32c';
 import { git, makeRepo, PROJECT_ROOT, runCli, startCli, tempDir, waitFor, write } from '../helpers/repo';
 
 const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
@@ -268,6 +271,46 @@ describe('runlens import: behaviour', () => {
     assert.match(notes, /the last record is unfinished/);
     const lost = clean.metrics.size > 0 ? points(clean) - points(run) : 0;
     assert.ok(lost >= 1 && lost <= 3, `only the damaged records' scalars are lost (${lost})`);
+  });
+
+  test('CRC-32C of any range equals crc-32 over the same bytes as a copy, and the check value of "123456789"', () => {
+    assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+    const bytes = Buffer.alloc(4096);
+    let seed = 7;
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    for (let i = 0; i < 2000; i++) {
+      const start = (seed = (seed * 1103515245 + 12345) >>> 0) % 2048;
+      const end = start + ((seed = (seed * 1103515245 + 12345) >>> 0) % 70);
+      assert.equal(crc32c(bytes, start, end), CRC32C.buf(bytes.subarray(start, end)) >>> 0, `range ${start}..${end}`);
+    }
+    const record = Buffer.from([0x10, 0, 0, 0, 0, 0, 0, 0]);
+    // TensorFlow's masking: rotate right by 15, add 0xa282ead8.
+    const crc = CRC32C.buf(record) >>> 0;
+    assert.equal(maskedCrc32c(record), (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0);
+  });
+
+  test('an Event whose value claims to run past its summary is skipped as undecodable, and the next one is read', () => {
+    const frame = (data: number[]) => {
+      const payload = Buffer.from(data);
+      const header = Buffer.alloc(12);
+      header.writeUInt32LE(payload.length, 0);
+      header.writeUInt32LE(maskedCrc32c(header, 0, 8), 8);
+      const footer = Buffer.alloc(4);
+      footer.writeUInt32LE(maskedCrc32c(payload), 0);
+      return Buffer.concat([header, payload, footer]);
+    };
+    // Event{step: 1, summary: {value: {tag: "a", simple_value: 1.5}}}. The broken one's value says it is two bytes
+    // longer than its summary holds; those two bytes (an unknown varint field) follow the summary in the Event.
+    const value = [0x0a, 0x01, 0x61, 0x15, ...new Uint8Array(new Float32Array([1.5]).buffer)];
+    const good = frame([0x10, 0x01, 0x2a, value.length + 2, 0x0a, value.length, ...value]);
+    const broken = frame([0x10, 0x02, 0x2a, value.length + 2, 0x0a, value.length + 2, ...value, 0x18, 0x01]);
+    const dir = tempDir();
+    const file = path.join(dir, 'events.out.tfevents.1.hand');
+    fs.writeFileSync(file, Buffer.concat([broken, good]));
+    const run = readEventFile(file, 'hand');
+    assert.deepEqual(run.metrics.get('a')?.value, [1.5]);
+    assert.deepEqual(run.metrics.get('a')?.step, [1]);
+    assert.match(run.notes.join(' '), /1 record\(s\) that are not Event protos skipped/);
   });
 
   test('a path with nothing to import says so and exits 1', () => {

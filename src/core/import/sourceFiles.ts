@@ -75,12 +75,16 @@ export function readTextFile(file: string, maxBytes = MAX_TEXT_BYTES): string {
   return fs.readFileSync(file, 'utf8');
 }
 
-/** Every file under `dir` (inside `root`), as paths relative to `dir` with `/`; no deeper than `maxDepth`. */
-export function filesUnder(root: string, dir: string, maxDepth = 16, prefix = ''): string[] {
+/**
+ * Every file under `dir` (inside `root`), as paths relative to `dir` with `/`;
+ * no deeper than `maxDepth`. `reachedByEntries` says the caller found `dir`
+ * as a plain folder entry, so it needs no link check of its own.
+ */
+export function filesUnder(root: string, dir: string, maxDepth = 16, prefix = '', reachedByEntries = false): string[] {
   const out: string[] = [];
   if (maxDepth < 0) return out;
   // Below the first folder, every folder was reached through plain entries or checked links.
-  for (const entry of entriesInside(root, dir, prefix !== '')) {
+  for (const entry of entriesInside(root, dir, reachedByEntries || prefix !== '')) {
     const full = path.join(dir, entry.name);
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
     // entriesInside kept only links that resolve inside root: their target's type decides.

@@ -14,9 +14,9 @@ import { readRecords } from './tfrecord';
  * Lightning `hparams.yaml` beside the file adds its own. Histograms, images,
  * graphs and other plugins are counted, not imported.
  *
- * Decoding walks the wire format with @bufbuild/protobuf's BinaryReader,
- * reading only the fields of event.proto and summary.proto named below and
- * skipping the rest without decoding it.
+ * Decoding reads only the fields of event.proto and summary.proto named
+ * below and skips the rest without decoding it: the hot path by hand (see
+ * WireCursor), the rare messages with @bufbuild/protobuf's BinaryReader.
  */
 
 export const EVENT_FILE = /^events\.out\.tfevents\./;
@@ -60,9 +60,9 @@ export function readEventFile(file: string, name: string, hparamsYaml?: string):
   let firstWall = Infinity;
   let lastWall = -Infinity;
   let undecodable = 0;
-  const stats = readRecords(file, (data) => {
+  const stats = readRecords(file, (buf, start, end) => {
     try {
-      const wall = decodeEvent(data, run, counters);
+      const wall = decodeEvent(buf, start, end, run, counters);
       if (wall !== null) {
         if (wall < firstWall) firstWall = wall;
         if (wall > lastWall) lastWall = wall;
@@ -71,6 +71,8 @@ export function readEventFile(file: string, name: string, hparamsYaml?: string):
       undecodable++;
     }
   });
+  // Let the last chunk go with the file.
+  viewedBuffer = bufferView = null;
   if (Number.isFinite(firstWall)) run.startedAt = firstWall * 1000;
   if (Number.isFinite(lastWall)) run.endedAt = lastWall * 1000;
   if (stats.bad > 0) run.notes.push(`${stats.bad} record(s) with a bad checksum skipped`);
@@ -90,112 +92,195 @@ export function readEventFile(file: string, name: string, hparamsYaml?: string):
 }
 
 /**
- * One Event: its scalars go into the run's series; returns its wall time.
- * One BinaryReader walks the whole record, nested messages included (each
- * read up to its end offset): a reader per nested message was most of the
- * time of a 1M-scalar file (bench).
+ * The wire format of the hot path, read in place: an Event, its Summary and
+ * each Summary.Value are walked inside the record's range of the chunk
+ * buffer, without a BinaryReader per record. @bufbuild/protobuf's reader
+ * allocates a DataView when it is made and an array for every tag it reads;
+ * over a 1M-scalar file those were most of the import (bench). The rare
+ * messages (tensors, plugin metadata, hparams) still go through BinaryReader.
+ * Every read is checked against the end of the message it belongs to.
  */
-function decodeEvent(data: Uint8Array, run: ImportedRun, counters: Counters): number | null {
-  const reader = new BinaryReader(data);
+class WireCursor {
+  pos: number;
+  private readonly view: DataView;
+  constructor(
+    readonly buf: Buffer,
+    start: number,
+    public end: number,
+  ) {
+    this.pos = start;
+    this.view = viewOf(buf);
+  }
+
+  /** A varint of up to ten bytes as a number: exact below 2^53, which steps, lengths and tags are. */
+  varint(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i === 10 || pos >= this.end) throw new RangeError('a varint runs past its message');
+      const byte = buf[pos++]!;
+      result += (byte & 0x7f) * scale;
+      scale *= 128;
+      if (byte < 0x80) break;
+    }
+    this.pos = pos;
+    return result;
+  }
+
+  /** An int64 varint; ten bytes are a negative number in two's complement. */
+  int64(): number {
+    const value = this.varint();
+    return value >= 2 ** 63 ? value - 2 ** 64 : value;
+  }
+
+  /** A field's key: `field << 3 | wire type`, as a number (fields past 2^28 would not fit an int). */
+  key(): number {
+    const key = this.varint();
+    if (key > 0xffffffff || key < 8 || (key & 7) > 5) throw new RangeError(`illegal tag ${key}`);
+    return key;
+  }
+
+  /** The end of a length-delimited field starting here, after its length. */
+  lengthEnd(): number {
+    const length = this.varint();
+    const end = this.pos + length;
+    if (end > this.end) throw new RangeError('a field runs past its message');
+    return end;
+  }
+
+  double(): number {
+    if (this.pos + 8 > this.end) throw new RangeError('a double runs past its message');
+    const value = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return value;
+  }
+
+  float(): number {
+    if (this.pos + 4 > this.end) throw new RangeError('a float runs past its message');
+    const value = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
+    return value;
+  }
+
+  skip(wire: number): void {
+    if (wire === WireType.Varint) this.varint();
+    else if (wire === WireType.Bit64) this.pos += 8;
+    else if (wire === WireType.Bit32) this.pos += 4;
+    else if (wire === WireType.LengthDelimited) this.pos = this.lengthEnd();
+    // Groups are deprecated and appear in no event or summary message.
+    else throw new RangeError(`wire type ${wire} is not read here`);
+    if (this.pos > this.end) throw new RangeError('a field runs past its message');
+  }
+}
+
+/** One DataView per chunk buffer, not per record: Buffer's own readDoubleLE was slower still. */
+let viewedBuffer: Buffer | null = null;
+let bufferView: DataView | null = null;
+
+function viewOf(buf: Buffer): DataView {
+  if (buf !== viewedBuffer || !bufferView) {
+    viewedBuffer = buf;
+    bufferView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  return bufferView;
+}
+
+/** One Event in `buf[start, end)`: its scalars go into the run's series; returns its wall time. */
+function decodeEvent(buf: Buffer, start: number, end: number, run: ImportedRun, counters: Counters): number | null {
+  const cursor = new WireCursor(buf, start, end);
   let wall: number | null = null;
   let step = 0;
   let summaryStart = -1;
   let summaryEnd = -1;
-  while (reader.pos < reader.len) {
-    const [field, wire] = reader.tag();
-    if (field === 1 && wire === WireType.Bit64) wall = reader.double();
-    else if (field === 2 && wire === WireType.Varint) step = int64AsNumber(data, reader);
+  while (cursor.pos < end) {
+    const key = cursor.key();
+    const field = key >>> 3;
+    const wire = key & 7;
+    if (field === 1 && wire === WireType.Bit64) wall = cursor.double();
+    else if (field === 2 && wire === WireType.Varint) step = cursor.int64();
     else if (field === 5 && wire === WireType.LengthDelimited) {
-      const length = reader.uint32();
-      summaryStart = reader.pos;
-      summaryEnd = reader.pos + length;
-      reader.pos = summaryEnd;
+      summaryEnd = cursor.lengthEnd();
+      summaryStart = cursor.pos;
+      cursor.pos = summaryEnd;
     } else {
       if (field === 4 || field === 9) count(counters, 'graph(s)');
       else if (field === 8) count(counters, 'run metadata record(s)');
-      reader.skip(wire, field);
+      cursor.skip(wire);
     }
   }
   if (summaryStart >= 0) {
-    if (summaryEnd > reader.len) throw new RangeError('summary runs past the record');
-    reader.pos = summaryStart;
-    while (reader.pos < summaryEnd) {
-      const [field, wire] = reader.tag();
-      if (field === 1 && wire === WireType.LengthDelimited) {
-        const end = reader.uint32() + reader.pos;
-        decodeValue(reader, end, step, wall ?? NaN, run, counters);
-        reader.pos = end;
-      } else reader.skip(wire, field);
+    cursor.pos = summaryStart;
+    cursor.end = summaryEnd;
+    while (cursor.pos < summaryEnd) {
+      const key = cursor.key();
+      if (key === ((1 << 3) | WireType.LengthDelimited)) {
+        const valueEnd = cursor.lengthEnd();
+        const outer = cursor.end;
+        cursor.end = valueEnd;
+        decodeValue(cursor, step, wall ?? NaN, run, counters);
+        cursor.end = outer;
+        cursor.pos = valueEnd;
+      } else cursor.skip(key & 7);
     }
   }
   return wall;
 }
 
 /**
- * An int64 varint as a number, read from `data` at the reader's position.
- * BinaryReader.int64() makes a BigInt for every event's step, which cost a
- * fifth of a 1M-scalar import (bench); steps fit a double.
- */
-function int64AsNumber(data: Uint8Array, reader: BinaryReader): number {
-  let pos = reader.pos;
-  let result = 0;
-  let scale = 1;
-  for (let i = 0; ; i++) {
-    if (i === 10 || pos >= data.length) throw new RangeError('a varint runs past its record');
-    const byte = data[pos++]!;
-    result += (byte & 0x7f) * scale;
-    scale *= 128;
-    if (byte < 0x80) break;
-  }
-  reader.pos = pos;
-  // Ten bytes are a negative int64 in two's complement.
-  return result >= 2 ** 63 ? result - 2 ** 64 : result;
-}
-
-/**
  * A value's tag, decoded once per distinct tag: a file repeats a few tags a
  * million times, and decoding each as UTF-8 was the largest cost left (bench).
+ * The bytes are compared where they lie in the record.
  */
 const tagCache: { bytes: Uint8Array; text: string }[] = [];
 const TAG_CACHE_SIZE = 64;
 
-function tagText(reader: BinaryReader): string {
-  const bytes = reader.bytes();
+function tagText(cursor: WireCursor): string {
+  const end = cursor.lengthEnd();
+  const start = cursor.pos;
+  const buf = cursor.buf;
+  cursor.pos = end;
   for (const cached of tagCache) {
-    if (cached.bytes.length !== bytes.length) continue;
+    if (cached.bytes.length !== end - start) continue;
     let same = true;
-    for (let i = 0; i < bytes.length && same; i++) same = cached.bytes[i] === bytes[i];
+    for (let i = 0; i < cached.bytes.length && same; i++) same = cached.bytes[i] === buf[start + i];
     if (same) return cached.text;
   }
+  const bytes = Uint8Array.prototype.slice.call(buf, start, end);
   const text = new TextDecoder().decode(bytes);
   if (tagCache.length >= TAG_CACHE_SIZE) tagCache.shift();
-  tagCache.push({ bytes: bytes.slice(), text });
+  tagCache.push({ bytes, text });
   return text;
 }
 
-function sub(reader: BinaryReader): Uint8Array {
-  return reader.bytes();
-}
+const VALUE_KINDS: Record<number, string> = { 3: 'old-style histogram(s)', 4: 'image(s)', 5: 'histogram(s)', 6: 'audio clip(s)' };
 
-function decodeValue(reader: BinaryReader, end: number, step: number, wall: number, run: ImportedRun, counters: Counters): void {
+/** One Summary.Value, from the cursor's position to its end. */
+function decodeValue(cursor: WireCursor, step: number, wall: number, run: ImportedRun, counters: Counters): void {
   let tag = '';
   let simple: number | null = null;
   let tensor: Uint8Array | null = null;
   let plugin: string | null = null;
   let pluginContent: Uint8Array | null = null;
   let kind: string | null = null;
-  while (reader.pos < end) {
-    const [field, wire] = reader.tag();
-    if (field === 1 && wire === WireType.LengthDelimited) tag = tagText(reader);
-    else if (field === 2 && wire === WireType.Bit32) simple = reader.float();
-    else if (field === 8 && wire === WireType.LengthDelimited) tensor = sub(reader);
-    else if (field === 9 && wire === WireType.LengthDelimited) [plugin, pluginContent] = decodeMetadata(sub(reader));
-    else {
-      kind = ({ 3: 'old-style histogram(s)', 4: 'image(s)', 5: 'histogram(s)', 6: 'audio clip(s)' } as Record<number, string>)[field] ?? kind;
-      reader.skip(wire, field);
+  while (cursor.pos < cursor.end) {
+    const key = cursor.key();
+    const field = key >>> 3;
+    const wire = key & 7;
+    if (field === 1 && wire === WireType.LengthDelimited) tag = tagText(cursor);
+    else if (field === 2 && wire === WireType.Bit32) simple = cursor.float();
+    else if ((field === 8 || field === 9) && wire === WireType.LengthDelimited) {
+      const end = cursor.lengthEnd();
+      const bytes = cursor.buf.subarray(cursor.pos, end);
+      cursor.pos = end;
+      if (field === 8) tensor = bytes;
+      else [plugin, pluginContent] = decodeMetadata(bytes);
+    } else {
+      kind = VALUE_KINDS[field] ?? kind;
+      cursor.skip(wire);
     }
   }
-  if (reader.pos > end) throw new RangeError('value runs past its summary');
   if (plugin === 'hparams' && pluginContent) {
     decodeHparams(pluginContent, run);
     return;
