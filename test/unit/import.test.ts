@@ -9,6 +9,7 @@ import { readRunRecord } from '../../src/core/store';
 import { flattenBounded, parseToolYaml } from '../../src/core/import/sourceFiles';
 import { materializeImportedSeries } from '../../src/core/import/importRuns';
 import { readEventFile } from '../../src/core/import/tensorboard';
+import { readMetricFile } from '../../src/core/import/mlflowFiles';
 import { crc32c, maskedCrc32c } from '../../src/core/import/tfrecord';
 // crc-32 is the reference the in-place CRC-32C is checked against, nothing more.
 import * as CRC32C from 'crc-32/crc32c';
@@ -271,6 +272,22 @@ describe('runlens import: behaviour', () => {
     assert.match(notes, /the last record is unfinished/);
     const lost = clean.metrics.size > 0 ? points(clean) - points(run) : 0;
     assert.ok(lost >= 1 && lost <= 3, `only the damaged records' scalars are lost (${lost})`);
+  });
+
+  test('an MLflow metric file bigger than a read chunk is read in full: lines across chunk ends, and a 2 MB garbage line counted once', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'loss');
+    const lines: string[] = [];
+    for (let s = 0; s < 150_000; s++) lines.push(`${1_700_000_000_000 + s} ${(s / 7).toFixed(6)} ${s}`);
+    const garbage = 'x'.repeat(2 * 1024 * 1024);
+    fs.writeFileSync(file, `${lines.slice(0, 100_000).join('\n')}\n${garbage}\n${lines.slice(100_000).join('\n')}\n`);
+    assert.ok(fs.statSync(file).size > 4 * 1024 * 1024);
+    const series = readMetricFile(file, 3);
+    assert.equal(series.step.length, 150_000);
+    assert.equal(series.malformed, 1);
+    assert.deepEqual(series.step.slice(99_998, 100_002), [99_998, 99_999, 100_000, 100_001]);
+    for (let s = 0; s < 150_000; s += 997) assert.equal(series.value[s], Number((s / 7).toFixed(6)), `step ${s}`);
+    assert.equal(series.value.at(-1), Number((149_999 / 7).toFixed(6)));
   });
 
   test('CRC-32C of any range equals crc-32 over the same bytes as a copy, and the check value of "123456789"', () => {
