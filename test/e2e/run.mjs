@@ -618,6 +618,9 @@ async function importTests() {
   // Left for the editor to find: it offers to import what the CLI did not.
   fs.cpSync(path.join(logs, 'hf', 'Dheena731__tinyLlama-finetune'), path.join(wsImport, 'results', 'tinyllama'), { recursive: true });
   fs.writeFileSync(path.join(wsImport, 'train.py'), 'import json\nfor s in range(50):\n    print(json.dumps({"step": s, "test_r2": 0.05 + s / 400, "test_mae": 0.7 - s / 500}))\n');
+  // Grouped by where each run came from, as a user with imported runs would choose.
+  fs.mkdirSync(path.join(wsImport, '.vscode'));
+  fs.writeFileSync(path.join(wsImport, '.vscode', 'settings.json'), JSON.stringify({ 'runlens.runs.groupBy': 'source' }));
   execFileSync('git', ['-C', wsImport, 'add', 'train.py']);
   execFileSync('git', ['-C', wsImport, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', 'commit', '-qm', 'train']);
   execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--name', 'recorded-here', '--', 'python3', 'train.py'], { cwd: wsImport });
@@ -639,6 +642,9 @@ async function importTests() {
       const recorded = await happened(row('recorded-here').waitFor({ timeout: 30_000 }));
       const lightning = await happened(row('lightning_logs/version_3').waitFor({ timeout: 30_000 }));
       check(shown && recorded && lightning, `the Runs view lists MLflow and Lightning runs beside the recorded one (${shown}, ${lightning}, ${recorded})`);
+      const groups = await page.locator(`${view} .monaco-list-row[aria-level="1"]`).allTextContents();
+      const named = (label, runs) => groups.some((g) => g.startsWith(label) && g.includes(`${runs} run`));
+      check(named('MLflow', 3) && named('Lightning', 4) && named('RunLens', 1), `grouped by source: MLflow 3, Lightning 4, RunLens 1 (${JSON.stringify(groups)})`);
       await shot('20-imported-runs.png');
     }, () => shot(`error-import-${Date.now()}.png`));
     await step('the editor offers to import the logs not imported yet', async () => {
@@ -666,6 +672,26 @@ async function importTests() {
       const imported = await happened(row('tinyllama').waitFor({ timeout: 60_000 }));
       check(imported, 'choosing Import brings the Hugging Face run into the Runs view');
     }, () => shot(`error-import-offer-${Date.now()}.png`));
+    await step('the Runs table says where each run came from', async () => {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 30_000 });
+      await input.fill('>RunLens: Runs Table');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Runs Table' }).first().waitFor({ timeout: 60_000 });
+      await page.keyboard.press('Enter');
+      const frame = await tableFrame(page, 'the Runs table did not render');
+      await frame.waitForFunction(() => /runs$/.test(document.querySelector('.count')?.textContent ?? ''), null, { timeout: 60_000 });
+      const header = await frame.evaluate(() => [...document.querySelectorAll('.row.header .cell')].map((c) => c.textContent));
+      const sourceOf = (name) => frame.evaluate((n) => {
+        const names = [...document.querySelectorAll('.row.header .cell')].map((c) => c.textContent);
+        const row = [...document.querySelectorAll('.row:not(.header)')].find((r) => r.querySelectorAll('.cell')[0]?.textContent === n);
+        return row ? row.querySelectorAll('.cell')[names.findIndex((h) => h.startsWith('source'))]?.textContent : null;
+      }, name);
+      const mlflow = await sourceOf('elasticnet_04011cf0');
+      const recorded = await sourceOf('recorded-here');
+      check(header.some((h) => h.startsWith('source')) && /^MLflow · /.test(mlflow ?? '') && recorded === 'RunLens', `a source column: MLflow with its experiment, RunLens for the recorded run (${JSON.stringify(header)}, ${mlflow}, ${recorded})`);
+      await shot('24-imported-runs-table.png');
+    }, () => shot(`error-import-table-${Date.now()}.png`));
     await step('Compare of an MLflow run and a RunLens run', async () => {
       await row('elasticnet_04011cf0').click();
       await row('recorded-here').click({ modifiers: ['Control'] });

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { TableColumn, TableHostMessage, TableRow, TableState, TableWebviewMessage } from '../../../webview/table/protocol';
+import { SOURCE_NAMES } from '../../core/import/types';
 import { QuerySyntaxError } from '../../core/query/ast';
 import { parseQuery, parseSort } from '../../core/query/parse';
 import type { IndexedRun } from '../../core/index/runIndex';
@@ -27,6 +28,8 @@ function attribute(run: IndexedRun, key: string): string | null {
       return run.branch;
     case 'commit':
       return run.head ? run.head.slice(0, 8) + (run.dirty ? '*' : '') : null;
+    case 'source':
+      return run.source ? `${SOURCE_NAMES[run.source.kind] ?? run.source.kind}${run.source.experiment ? ` · ${run.source.experiment}` : ''}` : 'RunLens';
     default:
       return null;
   }
@@ -153,7 +156,9 @@ export class TablePanel implements vscode.Disposable {
 
   /** Name, status, when, branch, commit; then the first metrics and params by name. */
   private defaultColumns(keys: { params: string[]; metrics: string[] }): TableColumn[] {
-    return [...ATTRIBUTE_COLUMNS, ...keys.metrics.slice(0, 4).map((key) => ({ kind: 'metric' as const, key })), ...keys.params.slice(0, 3).map((key) => ({ kind: 'param' as const, key }))];
+    // Where runs were imported, which tool wrote each one is worth a column; elsewhere it would say RunLens on every row.
+    const attributes = this.ws.runs().some((run) => run.source) ? [...ATTRIBUTE_COLUMNS.slice(0, 2), { kind: 'attr' as const, key: 'source' }, ...ATTRIBUTE_COLUMNS.slice(2)] : ATTRIBUTE_COLUMNS;
+    return [...attributes, ...keys.metrics.slice(0, 4).map((key) => ({ kind: 'metric' as const, key })), ...keys.params.slice(0, 3).map((key) => ({ kind: 'param' as const, key }))];
   }
 
   dispose(): void {
