@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { captureSnapshot } from '../src/core/git/snapshot';
 import { RunIndex } from '../src/core/index/runIndex';
 import { parseQuery, parseSort } from '../src/core/query/parse';
-import { RunRecorder } from '../src/core/recorder';
+import { RunRecorder } from '../src/core/record/recorder';
 import { newRunId } from '../src/core/runId';
 import { parseRunRecord } from '../src/core/store';
 import { readSeries } from '../src/core/series/series';
@@ -147,14 +147,14 @@ function benchPythonHelper(): void {
     if (r.status !== 0) throw new Error(r.stderr);
     return Number(r.stdout.trim());
   };
-  log(`logging ${n.toLocaleString('en')} steps through runlens.py…`);
+  log(`logging ${n.toLocaleString('en')} steps through the runlens package…`);
   const ours = run(helperScript);
   const floor = run(floorScript);
   const written = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').split('\n').length - 1;
-  if (written !== n) throw new Error(`runlens.py wrote ${written} lines, expected ${n}`);
+  if (written !== n) throw new Error(`runlens.log() wrote ${written} lines, expected ${n}`);
   const rate = n / ours;
   const floorRate = n / floor;
-  rows.push({ figure: `runlens.py log() calls (${n / 1e6}M steps, 2 metrics each)`, measured: `${fmtRate(rate)} lines/s`, floor: `${fmtRate(floorRate)} lines/s json.dumps + write`, ratio: `${(floorRate / rate).toFixed(2)}× floor time`, target: '≥ 200k lines/s', ok: rate >= 200_000 });
+  rows.push({ figure: `runlens.log() calls (${n / 1e6}M steps, 2 metrics each)`, measured: `${fmtRate(rate)} lines/s`, floor: `${fmtRate(floorRate)} lines/s json.dumps + write`, ratio: `${(floorRate / rate).toFixed(2)}× floor time`, target: '≥ 200k lines/s', ok: rate >= 200_000 });
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

@@ -16,6 +16,8 @@ echo "== lint"
 npx --no-install eslint src test bench webview
 echo "== build"
 node esbuild.js --tests
+echo "== Python parts the tests run (Debian's torch, nbconvert, ipykernel)"
+bash scripts/python-setup.sh
 echo "== unit and CLI tests"
 node --test --test-reporter=spec out/test/unit
 if [ "${RUNLENS_SKIP_EDITOR_TESTS:-}" = 1 ]; then

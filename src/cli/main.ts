@@ -1,6 +1,7 @@
 import { GitUnavailableError } from '../core/git/gitClient';
 import { UsageError } from './args';
 import { DIFF_USAGE, diffCommand, LS_USAGE, lsCommand, SHOW_USAGE, showCommand } from './commands/inspect';
+import { BEGIN_USAGE, beginCommand } from './commands/begin';
 import { IMPORT_USAGE, importCommand } from './commands/import';
 import { MODEL_USAGE, modelCommand } from './commands/model';
 import { REPRODUCE_USAGE, reproduceCommand } from './commands/reproduce';
@@ -20,6 +21,7 @@ usage:
   ${SERIES_USAGE}
   ${MODEL_USAGE}
   ${IMPORT_USAGE}
+  ${BEGIN_USAGE}
 
 Runs are kept under .runlens/ at the root of the git repository (or $RUNLENS_DIR).
 A run's exact code is kept as a commit under refs/runlens/runs/<id>.
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   series: seriesCommand,
   model: modelCommand,
   import: importCommand,
+  begin: beginCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { stripUrlCredentials } from '../../src/core/git/remoteUrl';
-import { recordableVariables } from '../../src/core/environment';
+import { recordableVariables } from '../../src/core/record/environment';
 import { ConfigError, flattenParams, loadConfigFile, paramsFromArgv, parseParamAssignment, scriptArguments } from '../../src/core/params';
 import { tempDir, write } from '../helpers/repo';
 import * as path from 'node:path';

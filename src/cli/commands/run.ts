@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import { ConfigError, parseParamAssignment } from '../../core/params';
-import { RunRecorder } from '../../core/recorder';
+import { RunRecorder } from '../../core/record/recorder';
 import { formatDuration, formatNumber, safeText } from '../terminalText';
 import { all, parseArgs, single, UsageError, type OptionSpec } from '../args';
 
 export const RUN_USAGE = 'runlens run [--name N] [--param k=v]… [--config FILE]… [--data PATH]… [--artifact PATH]… [--tag T]… [--include-secret-files] [--no-attach-logs] [--] <command> [args…]';
 
-const SPECS: OptionSpec[] = [
+export const RUN_SPECS: OptionSpec[] = [
   { name: 'name', value: true },
   { name: 'param', value: true, repeatable: true },
   { name: 'config', value: true, repeatable: true },
@@ -19,7 +19,7 @@ const SPECS: OptionSpec[] = [
   { name: 'no-attach-logs' },
 ];
 
-function parseSize(text: string): number {
+export function parseSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(text.trim());
   if (!match) throw new UsageError(`--max-untracked-size expects a size like 5MB, got "${text}"`);
   const unit = (match[2] ?? 'b')[0]!.toLowerCase();
@@ -28,7 +28,7 @@ function parseSize(text: string): number {
 }
 
 export async function runCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, SPECS, true);
+  const parsed = parseArgs(args, RUN_SPECS, true);
   const command = parsed.positionals;
   if (command.length === 0) throw new UsageError(`no command to record\nusage: ${RUN_USAGE}`);
   let params;

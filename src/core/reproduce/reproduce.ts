@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { HashCache, hashPath } from '../dataHash';
 import { execGit } from '../git/gitClient';
 import type { ParamValue } from '../params';
-import { RunRecorder } from '../recorder';
+import { RunRecorder } from '../record/recorder';
 import type { HashedPath, RunRecord } from '../runRecord';
 import { REDACTED } from '../secrets';
 import { readRunRecord } from '../store';

@@ -2,14 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AppendOnlyFile } from './atomicFile';
-import { HashCache, hashPath, hashPathInterruptibly, HashingStopped } from './dataHash';
+import { AppendOnlyFile } from '../atomicFile';
+import { HashCache, hashPath, hashPathInterruptibly, HashingStopped } from '../dataHash';
 import { captureEnvironment } from './environment';
-import { captureSnapshot, type SnapshotLimits } from './git/snapshot';
-import { GitUnavailableError } from './git/gitClient';
-import { ATTACHED_FILE, LogFollower } from './import/attach';
-import { formatMetricRecord, parseOutputLine } from './metrics/metricLine';
-import { summarizeMetricsFile } from './metrics/metricsFile';
+import { captureSnapshot, type SnapshotLimits } from '../git/snapshot';
+import { GitUnavailableError } from '../git/gitClient';
+import { ATTACHED_FILE, LogFollower } from '../import/attach';
+import { formatMetricRecord, parseOutputLine } from '../metrics/metricLine';
+import { summarizeMetricsFile } from '../metrics/metricsFile';
 import { DisplayLines } from './outputLines';
 import {
   ConfigError,
@@ -21,12 +21,12 @@ import {
   paramsFromArgv,
   scriptArguments,
   type ParamValue,
-} from './params';
-import { newRunId } from './runId';
-import { RUN_RECORD_VERSION, type HashedPath, type RunRecord, type RunStatus } from './runRecord';
-import { safeText } from './safeText';
-import { redactArgv, redactOutputLine, redactParams } from './secrets';
-import { resolveStoreDir, runDir, writeRunRecord } from './store';
+} from '../params';
+import { newRunId } from '../runId';
+import { RUN_RECORD_VERSION, type HashedPath, type RunRecord, type RunStatus } from '../runRecord';
+import { safeText } from '../safeText';
+import { redactArgv, redactOutputLine, redactParams } from '../secrets';
+import { lastSignOfLife, resolveStoreDir, runDir, writeRunRecord } from '../store';
 
 export interface RecordOptions {
   command: string[];
@@ -34,6 +34,8 @@ export interface RecordOptions {
   name?: string;
   /** `--param k=v`, already parsed, in the order given. */
   params?: [string, ParamValue][];
+  /** Params handed to `runlens.init(params=…, config={…})`, nested already flattened; source `init`. */
+  initParams?: Record<string, ParamValue>;
   configFiles?: string[];
   data?: string[];
   artifacts?: string[];
@@ -66,6 +68,28 @@ export interface RecordOptions {
    * dvclive, Keras, Hugging Face) under its working folder, followed live. On unless false.
    */
   attachLogs?: boolean;
+  /**
+   * Record a process that is already running (`runlens.init()` in a script or a notebook) instead
+   * of starting `command`: `command` is then what that process runs, for the record and its argv
+   * params, and `ended` says how it ended. Everything else is as for a command RunLens starts.
+   */
+  external?: ExternalProcess;
+}
+
+/** A process RunLens did not start, recorded from the inside: it says itself how it ends. */
+export interface ExternalProcess {
+  /** The interpreter running it, asked for its version and packages. */
+  python: string | null;
+  /** Resolves once the process said how it ended, or was seen to be gone. */
+  ended: Promise<ExternalEnd>;
+}
+
+export interface ExternalEnd {
+  status: Exclude<RunStatus, 'running'>;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** What the run's problems say about its end (an uncaught exception, a process gone without a word). */
+  problem?: string;
 }
 
 export interface RecordResult {
@@ -78,6 +102,8 @@ export interface RecordResult {
 
 const SIGNAL_NUMBERS: Record<string, number> = os.constants.signals as unknown as Record<string, number>;
 const MAX_MALFORMED_SAMPLES = 5;
+/** Where runlens.init() inside a run of `runlens run` writes what it declared (python/runlens/_run.py). */
+export const INIT_FILE = 'init.jsonl';
 
 /**
  * Records one run of a command (DESIGN.md sections 1 to 3). The caller owns
@@ -187,15 +213,18 @@ export class RunRecorder {
     save();
     opts.onStarted?.(record, dir);
 
-    const outcome = this.interruptedBy
+    const outcome: Outcome = this.interruptedBy
       ? { code: null, signal: this.interruptedBy, spawnError: null }
-      : await this.execute(record, storeDir, dir, baseEnv, follower);
+      : opts.external
+        ? await this.watch(record, storeDir, dir, baseEnv, opts.external, follower)
+        : await this.execute(record, storeDir, dir, baseEnv, follower);
     if (follower) attachLogs(record, follower);
 
-    record.endedAt = new Date().toISOString();
+    record.endedAt = outcome.status === 'crashed' ? (lastSignOfLife(dir) ?? new Date().toISOString()) : new Date().toISOString();
     record.signal = outcome.signal;
-    record.exitCode = outcome.code ?? (outcome.signal ? 128 + (SIGNAL_NUMBERS[outcome.signal] ?? 0) : 1);
-    record.status = finalStatus(outcome.code, outcome.signal, this.interruptedBy, outcome.spawnError);
+    record.exitCode = outcome.code ?? (outcome.signal ? 128 + (SIGNAL_NUMBERS[outcome.signal] ?? 0) : outcome.status === 'crashed' ? null : 1);
+    record.status = outcome.status ?? finalStatus(outcome.code, outcome.signal, this.interruptedBy, outcome.spawnError);
+    if (outcome.problem) record.problems.push(outcome.problem);
     if (outcome.spawnError) {
       record.exitCode = 127;
       record.problems.push(`could not start ${opts.command[0]}: ${outcome.spawnError}`);
@@ -206,9 +235,10 @@ export class RunRecorder {
       else if (a.stale) record.problems.push(`artifact ${a.path} was not written by this run (last modified before it started)`);
     }
     mergeRunParams(record, dir);
+    mergeInitDeclarations(record, dir, cwd, cache, Boolean(opts.name?.trim()));
     this.tryWrite(record, 'the hash cache', () => cache.save());
     const saved = save();
-    return { record, exitCode: record.exitCode, ...(saved ? {} : { unsaved: this.writeFailures.get('run.json') }) };
+    return { record, exitCode: record.exitCode ?? 1, ...(saved ? {} : { unsaved: this.writeFailures.get('run.json') }) };
   }
 
   /** What could not be written, by what: each is said once, in the run's problems. */
@@ -236,30 +266,76 @@ export class RunRecorder {
     }
   }
 
-  private execute(record: RunRecord, storeDir: string, dir: string, baseEnv: NodeJS.ProcessEnv, follower: LogFollower | null) {
-    const opts = this.options;
+  /** The metrics file's writer for the recorder's own lines, and the end of it: summarized into the record. */
+  private openMetrics(record: RunRecord, dir: string) {
     const metricsFile = path.join(dir, 'metrics.jsonl');
+    let opened: AppendOnlyFile | null = null;
+    this.tryWrite(record, 'metrics.jsonl', () => (opened = new AppendOnlyFile(metricsFile)));
+    const out = opened as AppendOnlyFile | null;
+    const malformed = { count: 0, samples: [] as { source: string; line: number; text: string; reason: string }[] };
+    return {
+      file: metricsFile,
+      malformed,
+      appendLines: (text: string) => out && this.tryWrite(record, 'metrics.jsonl', () => out.appendLines(text)),
+      close: () => {
+        out?.close();
+        const summary = summarizeMetricsFile(metricsFile);
+        summary.malformed += malformed.count;
+        summary.malformedSamples = [...malformed.samples, ...summary.malformedSamples].slice(0, MAX_MALFORMED_SAMPLES);
+        record.metricsSummary = summary;
+        if (summary.malformed > 0) {
+          const first = summary.malformedSamples[0];
+          record.problems.push(`${summary.malformed} metric line(s) could not be read` + (first ? `; first, ${first.source} line ${first.line}: ${first.reason}` : ''));
+        }
+      },
+    };
+  }
+
+  /** The environment of the interpreter that runs the training, written into run.json once known. */
+  private captureEnvironmentLater(record: RunRecord, storeDir: string, env: NodeJS.ProcessEnv, python: string | null): Promise<void> {
+    return captureEnvironment(env, python).then(
+      (captured) => {
+        record.env = captured;
+        if (record.status === 'running') this.tryWrite(record, 'run.json', () => writeRunRecord(storeDir, record));
+      },
+      (err: Error) => void record.problems.push(`environment not captured: ${err.message}`),
+    );
+  }
+
+  /**
+   * A process that runs already (runlens.init()): it writes its own metrics to metrics.jsonl; the
+   * recorder follows its attached logs and waits for the word of how it ended.
+   */
+  private async watch(record: RunRecord, storeDir: string, dir: string, env: NodeJS.ProcessEnv, external: ExternalProcess, follower: LogFollower | null): Promise<Outcome> {
+    const metrics = this.openMetrics(record, dir);
+    if (follower) follower.append = (lines) => metrics.appendLines(lines);
+    follower?.start();
+    const envCapture = this.captureEnvironmentLater(record, storeDir, env, external.python);
+    const end = await external.ended;
+    await Promise.all([envCapture, (follower ? follower.stop() : Promise.resolve()).catch(() => {})]);
+    metrics.close();
+    return { code: end.exitCode, signal: end.signal, spawnError: null, status: end.status, problem: end.problem };
+  }
+
+  private execute(record: RunRecord, storeDir: string, dir: string, baseEnv: NodeJS.ProcessEnv, follower: LogFollower | null): Promise<Outcome> {
+    const opts = this.options;
     const helperDir = opts.pythonHelperDir;
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
       RUNLENS_RUN_ID: record.id,
       RUNLENS_RUN_DIR: dir,
-      RUNLENS_METRICS_FILE: metricsFile,
+      RUNLENS_METRICS_FILE: path.join(dir, 'metrics.jsonl'),
       // A pipe makes Python buffer its output; metrics must arrive as they are printed.
       PYTHONUNBUFFERED: '1',
     };
     if (helperDir) env.PYTHONPATH = baseEnv.PYTHONPATH ? `${helperDir}${path.delimiter}${baseEnv.PYTHONPATH}` : helperDir;
 
-    const open = (file: string) => {
-      let opened: AppendOnlyFile | null = null;
-      this.tryWrite(record, path.basename(file), () => (opened = new AppendOnlyFile(file)));
-      return opened as AppendOnlyFile | null;
-    };
-    const logFile = open(path.join(dir, 'stdout.log'));
-    const metricsOut = open(metricsFile);
+    let opened: AppendOnlyFile | null = null;
+    this.tryWrite(record, 'stdout.log', () => (opened = new AppendOnlyFile(path.join(dir, 'stdout.log'))));
+    const logFile = opened as AppendOnlyFile | null;
     const log = { append: (text: string) => logFile && this.tryWrite(record, 'stdout.log', () => logFile.append(text)), close: () => logFile?.close() };
-    const metrics = { appendLines: (text: string) => metricsOut && this.tryWrite(record, 'metrics.jsonl', () => metricsOut.appendLines(text)), close: () => metricsOut?.close() };
-    const malformed = { count: 0, samples: [] as { source: string; line: number; text: string; reason: string }[] };
+    const metrics = this.openMetrics(record, dir);
+    const malformed = metrics.malformed;
     let stdoutLineNo = 0;
     if (follower) follower.append = (lines) => metrics.appendLines(lines);
 
@@ -308,7 +384,7 @@ export class RunRecorder {
       log.append(logFrom === 0 ? text : logText + text.slice(logFrom));
     };
 
-    return new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError: string | null }>((resolve) => {
+    return new Promise<Outcome>((resolve) => {
       const child = spawn(opts.command[0]!, opts.command.slice(1), {
         cwd: record.cwd,
         env,
@@ -323,13 +399,7 @@ export class RunRecorder {
       follower?.start();
 
       const python = isPythonInterpreter(opts.command[0]!) ? opts.command[0]! : isPythonCommand(opts.command) ? 'python3' : null;
-      const envCapture = captureEnvironment(env, python).then(
-        (captured) => {
-          record.env = captured;
-          if (record.status === 'running') this.tryWrite(record, 'run.json', () => writeRunRecord(storeDir, record));
-        },
-        (err: Error) => record.problems.push(`environment not captured: ${err.message}`),
-      );
+      const envCapture = this.captureEnvironmentLater(record, storeDir, env, python);
 
       const stdoutLines = new DisplayLines();
       const stderrLines = new DisplayLines();
@@ -357,17 +427,6 @@ export class RunRecorder {
         const lastLook = follower ? follower.stop() : Promise.resolve();
         void Promise.all([envCapture, lastLook.catch(() => {})]).finally(() => {
           metrics.close();
-          const summary = summarizeMetricsFile(metricsFile);
-          summary.malformed += malformed.count;
-          summary.malformedSamples = [...malformed.samples, ...summary.malformedSamples].slice(0, MAX_MALFORMED_SAMPLES);
-          record.metricsSummary = summary;
-          if (summary.malformed > 0) {
-            const first = summary.malformedSamples[0];
-            record.problems.push(
-              `${summary.malformed} metric line(s) could not be read` +
-                (first ? `; first, ${first.source} line ${first.line}: ${first.reason}` : ''),
-            );
-          }
           resolve({ code, signal, spawnError });
         });
       };
@@ -375,6 +434,15 @@ export class RunRecorder {
       child.on('close', (code, signal) => settle(code, signal, null));
     });
   }
+}
+
+/** How the command ended; a process recorded from the inside says its status itself. */
+interface Outcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError: string | null;
+  status?: RunStatus;
+  problem?: string;
 }
 
 /** What the follower attached goes into the record: the logs, and their params where the run has none of that name. */
@@ -415,7 +483,7 @@ function finalStatus(code: number | null, signal: NodeJS.Signals | null, interru
   return code === 0 ? 'finished' : 'failed';
 }
 
-/** Params by precedence: config files, then the script's own flags, then `--param`. */
+/** Params by precedence: config files, then the script's own flags, then runlens.init()'s, then `--param`. */
 function collectParams(opts: RecordOptions, cwd: string) {
   const params: Record<string, ParamValue> = {};
   const sources: Record<string, string> = {};
@@ -429,6 +497,10 @@ function collectParams(opts: RecordOptions, cwd: string) {
   for (const [k, v] of Object.entries(paramsFromArgv(scriptArguments(opts.command)))) {
     params[k] = v;
     sources[k] = 'argv';
+  }
+  for (const [k, v] of Object.entries(opts.initParams ?? {})) {
+    params[k] = v;
+    sources[k] = 'init';
   }
   for (const [k, v] of opts.params ?? []) {
     params[k] = v;
@@ -459,6 +531,47 @@ function mergeRunParams(record: RunRecord, dir: string): void {
   }
   if (bad) record.problems.push(`${bad} line(s) of params.jsonl could not be read`);
   record.seed = findSeed(record.params, record.paramSources) ?? record.seed;
+}
+
+/**
+ * What `runlens.init()` declared inside a run that `runlens run` records (init.jsonl, one line per
+ * call): a name where the command line gave none, tags, data and artifacts. Data declared this way
+ * is hashed when the run ends, not before it starts, and the run's problems say so.
+ */
+function mergeInitDeclarations(record: RunRecord, dir: string, cwd: string, cache: HashCache, named: boolean): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, INIT_FILE), 'utf8');
+  } catch {
+    return;
+  }
+  let bad = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let declared: { name?: unknown; tags?: unknown; data?: unknown; artifacts?: unknown };
+    try {
+      declared = JSON.parse(line) as typeof declared;
+    } catch {
+      bad++;
+      continue;
+    }
+    const texts = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.length > 0) : []);
+    if (!named && typeof declared.name === 'string' && declared.name.trim()) record.name = declared.name.trim().slice(0, 200);
+    for (const tag of texts(declared.tags)) if (!record.tags.includes(tag)) record.tags.push(tag);
+    for (const p of texts(declared.data)) {
+      if (record.data.some((d) => d.path === p)) continue;
+      const hashed = hashPath(p, cwd, cache);
+      record.data.push(hashed);
+      record.problems.push(hashed.kind === 'missing' ? `data ${p} (declared by runlens.init()) is missing` : `data ${p} was declared by runlens.init() and hashed when the run ended`);
+    }
+    for (const p of texts(declared.artifacts)) {
+      if (record.artifacts.some((a) => a.path === p)) continue;
+      const artifact = markStale(hashPath(p, cwd, cache), cwd, Date.parse(record.startedAt));
+      record.artifacts.push(artifact);
+      if (artifact.kind === 'missing') record.problems.push(`artifact ${p} was not written`);
+    }
+  }
+  if (bad) record.problems.push(`${bad} line(s) of ${INIT_FILE} could not be read`);
 }
 
 /** An artifact older than the run was left by someone else; the run must not claim it. */

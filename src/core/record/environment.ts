@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as os from 'node:os';
-import type { EnvironmentInfo, PythonInfo } from './runRecord';
-import { isSecretName, REDACTED, redactValue } from './secrets';
+import type { EnvironmentInfo, PythonInfo } from '../runRecord';
+import { isSecretName, REDACTED, redactValue } from '../secrets';
 
 /** Variable names that hold secrets by convention (DESIGN.md section 1): their values never reach disk. */
 const SECRET_NAME = /TOKEN|SECRET|KEY|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION|SIGNATURE|CONNECTION_?STRING|(^|_)PAT$|(^|_)PAT_/i;

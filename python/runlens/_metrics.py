@@ -1,15 +1,9 @@
-"""RunLens helper for training scripts: zero dependencies, Python 3.7+.
+"""Metrics and params: the part of the helper that writes lines.
 
-    import runlens
-    runlens.params({"lr": 0.01, "model": {"depth": 4}})
-    for step in range(100):
-        runlens.log({"loss": loss, "acc": acc}, step=step)
-
-Under `runlens run -- python train.py`, lines go to the run's metrics.jsonl
-($RUNLENS_METRICS_FILE). Without it, nothing is recorded and one warning says
-how to record. Values may be floats, ints, or anything with `.item()` (numpy,
-torch); NaN and +/-Infinity are kept, as the strings "NaN", "Infinity",
-"-Infinity", so every line stays valid JSON.
+log() appends one JSON line per step to the run's metrics.jsonl, buffered and
+flushed every 0.5 s, every 2000 lines and at exit. The file is the one
+`runlens run` names in $RUNLENS_METRICS_FILE, or the one `runlens.init()`
+began (see _run.py), which sets the same variables for child processes.
 """
 
 import atexit
@@ -18,8 +12,6 @@ import os
 import sys
 import threading
 import time
-
-__all__ = ["log", "params", "flush", "enabled", "run_dir", "seed"]
 
 _FLUSH_LINES = 2000
 _FLUSH_SECONDS = 0.5
@@ -31,6 +23,8 @@ _fd = None
 _warned = False
 _keys = {}
 _flusher = None
+# Whether log() found a run to write to; checked once per run, not once per call.
+_recording = False
 _time = time.time
 
 
@@ -69,9 +63,25 @@ def _warn_once():
     if not _warned:
         _warned = True
         sys.stderr.write(
-            "runlens: not recording (RUNLENS_METRICS_FILE is not set). "
-            "Start the script with `runlens run -- python your_script.py` to record its metrics.\n"
+            "runlens: not recording (no run: RUNLENS_METRICS_FILE is not set). "
+            "Call runlens.init() first, or start the script with `runlens run -- python your_script.py`.\n"
         )
+
+
+def _switch():
+    """Forgets the metrics file of an ended run: the next log() goes to the one the environment names then."""
+    global _fd, _step, _warned, _recording
+    flush()
+    _recording = False
+    with _lock:
+        if _fd is not None:
+            try:
+                os.close(_fd)
+            except OSError:
+                pass
+        _fd = None
+        _step = -1
+        _warned = False
 
 
 def _key(name):
@@ -148,12 +158,13 @@ def log(metrics, step=None):
 
     Without `step`, steps count up from 0 by one per call.
     """
-    global _step
-    if _flusher is None:
+    global _step, _recording
+    if not _recording:
         if not enabled():
             _warn_once()
             return
         _start_flusher()
+        _recording = True
     if step is None:
         _step += 1
         step = _step
@@ -220,9 +231,10 @@ def params(values):
 
 def _reset_in_forked_child():
     # A forked worker (a DataLoader, say) must not write its parent's buffered lines again.
-    global _flusher
+    global _flusher, _recording
     del _buffer[:]
     _flusher = None
+    _recording = False
 
 
 atexit.register(flush)
