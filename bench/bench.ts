@@ -2,7 +2,7 @@
  * `npm run bench`: every figure beside its floor, measured in the same run on
  * this machine. Budgets live here, never in timed tests.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -100,6 +100,57 @@ async function benchCapture(): Promise<void> {
   const f = median(floor);
   rows.push({ figure: 'snapshot capture, 20k tracked / 200 modified / 50 untracked (median of 5)', measured: `${m.toFixed(0)} ms`, floor: `${f.toFixed(0)} ms raw git`, ratio: `${(m / f).toFixed(2)}×`, target: '≤ 1.5× floor', ok: m <= 1.5 * f });
   fs.rmSync(repo, { recursive: true, force: true });
+}
+
+/** Milliseconds from starting `command` to its first line on stdout: when training would begin. */
+function timeToFirstLine(command: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(command[0]!, command.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let firstLine: number | null = null;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (firstLine === null && chunk.includes(10)) firstLine = performance.now() - start;
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => (code === 0 && firstLine !== null ? resolve(firstLine) : reject(new Error(`${command.join(' ')} exited ${code}: ${stderr}`))));
+  });
+}
+
+/**
+ * What runlens.init() adds before the first line of training, against what
+ * `runlens run` adds before the same line: each less a bare python3 start, in
+ * repositories of 20,000 and of 1,000 files (the medians of five).
+ */
+async function benchInitStart(): Promise<void> {
+  const cli = path.join(PROJECT, 'dist', 'cli.js');
+  const env = { ...ENV, PYTHONPATH: path.join(PROJECT, 'python'), RUNLENS_CLI: cli, RUNLENS_NODE: process.execPath, PYTHONUNBUFFERED: '1' };
+  for (const [tracked, modified, untracked] of [[20_000, 200, 50], [1_000, 10, 5]] as const) {
+    log(`init() start in a repository of ${tracked.toLocaleString('en')} files…`);
+    const repo = makeBigRepo(tracked, modified, untracked);
+    fs.writeFileSync(path.join(repo, 'bare.py'), 'print("training")\n');
+    fs.writeFileSync(path.join(repo, 'init.py'), 'import runlens\nrunlens.init()\nprint("training")\n');
+    const times = { bare: [] as number[], run: [] as number[], init: [] as number[] };
+    await timeToFirstLine(['python3', 'init.py'], repo, env); // warms git's and the page cache
+    for (let i = 0; i < 5; i++) {
+      times.bare.push(await timeToFirstLine(['python3', 'bare.py'], repo, env));
+      times.run.push(await timeToFirstLine([process.execPath, cli, 'run', '--quiet', '--', 'python3', 'bare.py'], repo, env));
+      times.init.push(await timeToFirstLine(['python3', 'init.py'], repo, env));
+    }
+    const bare = median(times.bare);
+    const initAdds = median(times.init) - bare;
+    const runAdds = median(times.run) - bare;
+    const big = tracked === 20_000;
+    rows.push({
+      figure: `time init() adds before training starts, ${tracked.toLocaleString('en')} files (${modified} modified, ${untracked} untracked; median of 5)`,
+      measured: `${initAdds.toFixed(0)} ms`,
+      floor: `${runAdds.toFixed(0)} ms runlens run's own start (python3 alone ${bare.toFixed(0)} ms)`,
+      ratio: `${(initAdds / runAdds).toFixed(2)}×`,
+      target: big ? '≤ 1.2× runlens run' : '≤ 1.2× runlens run, < 300 ms',
+      ok: initAdds <= 1.2 * runAdds && (big || initAdds < 300),
+    });
+    fs.rmSync(repo, { recursive: true, force: true });
+  }
 }
 
 const nullSink = () => new Writable({ write: (_chunk, _enc, done) => done() });
@@ -336,6 +387,7 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
   capture: benchCapture,
   stdout: benchStdoutMetrics,
   python: benchPythonHelper,
+  init: benchInitStart,
   index: benchIndex,
   series: benchSeries,
   import: async () => {

@@ -4,6 +4,7 @@ import { visibleBidi } from '../core/safeText';
 import { deleteRun } from '../core/store';
 import { compareRuns, compareWithWorkspace, openCommit, openFileAtRun } from './commands/codeCommands';
 import { importRunsCommand } from './commands/importCommand';
+import { recordFile, TrainingScriptLenses } from './commands/recordFile';
 import { registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
 import { reproduceRunCommand } from './commands/reproduceCommand';
 import { copyRunId, deleteRunCommand, filterRuns, runTraining } from './commands/runCommands';
@@ -17,6 +18,7 @@ import { RUN_SCHEME, RunFileSystem } from './runFileSystem';
 import { RunsTree, type RunsNode } from './runsTree';
 import { RunLensLog } from './log';
 import { RunningStatus } from './statusBar';
+import { cliEnvironment, RunLensTaskProvider, TASK_TYPE } from './tasks';
 import { WorkspaceRuns } from './workspaceRuns';
 
 /** What tests (and other extensions) can reach. */
@@ -57,7 +59,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
   const env = context.environmentVariableCollection;
   env.description = 'Puts the `runlens` command on PATH';
   env.prepend('PATH', path.join(context.extensionPath, 'terminal-bin') + path.delimiter);
-  env.replace('RUNLENS_NODE', process.execPath);
+  for (const [name, value] of Object.entries(cliEnvironment(context.extensionPath))) env.replace(name, value);
+  const lenses = new TrainingScriptLenses(ws, context.workspaceState);
 
   const command = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown);
   const runFileSystem = new RunFileSystem(() => ws);
@@ -84,6 +87,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     command('runlens.refresh', () => ws.refresh()),
     command('runlens.importRuns', (uri?: vscode.Uri, uris?: vscode.Uri[]) => importRunsCommand(ws, uris && uris.length ? uris : uri instanceof vscode.Uri ? [uri] : undefined)),
     command('runlens.runTraining', (cmd?: string) => runTraining(ws, context.workspaceState, typeof cmd === 'string' ? cmd : undefined)),
+    lenses,
+    vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
+    vscode.tasks.registerTaskProvider(TASK_TYPE, new RunLensTaskProvider(context.extensionPath)),
+    command('runlens.recordFile', (uri?: vscode.Uri) => recordFile(ws, context.workspaceState, uri, false).finally(() => lenses.refresh())),
+    command('runlens.recordFileWithArguments', (uri?: vscode.Uri) => recordFile(ws, context.workspaceState, uri, true).finally(() => lenses.refresh())),
     command('runlens.filterRuns', (text?: string) => filterRuns(ws, runsView, typeof text === 'string' ? text : undefined)),
     command('runlens.clearFilter', () => filterRuns(ws, runsView, '')),
     command('runlens.openFileAtRun', (t: CommandTarget) => openFileAtRun(ws, t)),

@@ -744,8 +744,106 @@ async function importTests() {
   }
 }
 
+/**
+ * Recording from where training starts in the editor: a `runlens` task from tasks.json run through
+ * Run Task, and the Record Run CodeLens on a training script, whose run goes live in the tree.
+ */
+async function recordTests() {
+  const wsRecord = path.join(WORK, 'ws-record');
+  fs.mkdirSync(path.join(wsRecord, '.vscode'), { recursive: true });
+  execFileSync('git', ['init', '-q', '-b', 'main', wsRecord]);
+  fs.writeFileSync(path.join(wsRecord, 'train.py'), [
+    'import json, sys, time',
+    '',
+    '',
+    'def main():',
+    '    steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 30',
+    '    for s in range(steps):',
+    '        print(json.dumps({"step": s, "loss": 1.0 / (s + 1)}), flush=True)',
+    '        time.sleep(0.25)',
+    '',
+    '',
+    'if __name__ == "__main__":',
+    '    main()',
+    '',
+  ].join('\n'));
+  fs.writeFileSync(path.join(wsRecord, '.vscode', 'tasks.json'), JSON.stringify({
+    version: '2.0.0',
+    tasks: [{ type: 'runlens', label: 'train small', command: 'python3 train.py --steps 4', name: 'from-task', params: { lr: 0.05 }, problemMatcher: [] }],
+  }, null, 2));
+  execFileSync('git', ['-C', wsRecord, 'add', '-A']);
+  execFileSync('git', ['-C', wsRecord, '-c', 'user.name=e2e', '-c', 'user.email=e2e@example.invalid', 'commit', '-qm', 'train']);
+  const server = await startServer('record', wsRecord);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
+  const view = '[id="workbench.view.extension.runlens"]';
+  const runs = () => JSON.parse(execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'ls', '--json'], { cwd: wsRecord, encoding: 'utf8' }));
+  const palette = async (text, pick) => {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(text);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().click();
+  };
+  try {
+    await step('a runlens task from tasks.json, run from Run Task, is recorded', async () => {
+      await page.goto(`${server.base}/?folder=${encodeURIComponent(wsRecord)}`, { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+      const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
+      await icon.waitFor({ state: 'visible', timeout: 120_000 });
+      await icon.click();
+      await palette('>Tasks: Run Task', 'Tasks: Run Task');
+      const taskRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train small' }).first();
+      await taskRow.waitFor({ timeout: 60_000 });
+      await taskRow.click();
+      const listed = await happened(page.locator(`${view} .monaco-list-row[aria-label^="from-task, finished"]`).first().waitFor({ timeout: 90_000 }));
+      const run = runs().find((r) => r.name === 'from-task');
+      check(listed && run?.status === 'finished' && run?.params?.lr === 0.05 && run?.metricsSummary?.metrics?.loss?.count === 4, `the task's run is in the Runs view, finished, with its param and 4 loss steps (${listed}, ${run?.status}, ${run?.params?.lr}, ${run?.metricsSummary?.metrics?.loss?.count})`);
+      await page.waitForTimeout(500);
+      await shot('25-task-recorded.png');
+    }, () => shot(`error-record-task-${Date.now()}.png`));
+    await step('the Record Run CodeLens records the open script, and its run goes live in the tree', async () => {
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 30_000 });
+      await input.fill('train.py');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.py' }).first().waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Enter');
+      const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Record Run' }).first();
+      await lens.waitFor({ timeout: 60_000 });
+      check(true, 'a Record Run CodeLens sits above the __main__ block of train.py');
+      await lens.click();
+      const argsBox = page.locator('.quick-input-widget input');
+      await argsBox.waitFor({ state: 'visible', timeout: 30_000 });
+      await argsBox.fill('--steps 40');
+      await page.keyboard.press('Enter');
+      const live = page.locator(`${view} .monaco-list-row[aria-label*=", running"]`).first();
+      const wentLive = await happened(live.waitFor({ timeout: 60_000 }));
+      check(wentLive, 'the script runs in the RunLens terminal and its run shows as running in the tree');
+      await page.waitForTimeout(2500);
+      await shot('26-codelens-run-live.png');
+      const remembered = await happened(page.locator('.monaco-editor .codelens-decoration a', { hasText: 'args: --steps 40' }).first().waitFor({ timeout: 30_000 }));
+      check(remembered, 'the CodeLens shows the arguments it remembered for the file');
+      const finished = await happened((async () => {
+        for (let i = 0; i < 120; i++) {
+          const run = runs().find((r) => r.command.includes('--steps') && r.command.includes('40'));
+          if (run && run.status === 'finished') return;
+          await page.waitForTimeout(500);
+        }
+        throw new Error('not finished');
+      })());
+      const run = runs().find((r) => r.command.includes('40'));
+      check(finished && run?.metricsSummary?.metrics?.loss?.count === 40, `the CodeLens run finished with its 40 steps (${run?.status}, ${run?.metricsSummary?.metrics?.loss?.count})`);
+    }, () => shot(`error-record-codelens-${Date.now()}.png`));
+  } finally {
+    await page.close();
+    server.stop();
+  }
+}
+
 // RUNLENS_E2E_ONLY=demo,table runs only those suites, for a quick loop; npm test runs them all.
-const suites = { ui: uiTests, host: extensionHostTests, untrusted: untrustedTests, table: tableTests, import: importTests, demo: demoTests };
+const suites = { ui: uiTests, host: extensionHostTests, untrusted: untrustedTests, table: tableTests, import: importTests, record: recordTests, demo: demoTests };
 const only = process.env.RUNLENS_E2E_ONLY?.split(',').filter(Boolean);
 try {
   for (const [name, suite] of Object.entries(suites)) if (!only || only.includes(name)) await suite();

@@ -21,7 +21,7 @@ function lines(dir: string): Record<string, unknown>[] {
   return fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-describe('runlens.py', () => {
+describe('the Python package: log() and params()', () => {
   test('four threads logging at once lose no line and tear none', () => {
     const dir = tempDir();
     runPython(dir, [

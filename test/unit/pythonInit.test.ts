@@ -250,6 +250,24 @@ describe('runlens.init()', () => {
     assert.ok('torch' in (run.env?.python?.packages ?? {}), 'torch in the recorded environment');
   });
 
+  test('the wheel npm run package builds installs with pip and holds every module of the package', () => {
+    const out = tempDir('runlens-wheel-');
+    const built = spawnSync('python3', [path.join(PROJECT_ROOT, 'scripts', 'build-wheel.py'), out], { encoding: 'utf8' });
+    assert.equal(built.status, 0, built.stderr);
+    const wheel = built.stdout.trim();
+    assert.equal(path.basename(wheel), 'runlens-0.1.0-py3-none-any.whl');
+    const listing = spawnSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', wheel], { encoding: 'utf8' }).stdout.split('\n');
+    const modules = fs.readdirSync(path.join(PACKAGE_DIR, 'runlens')).filter((f) => f.endsWith('.py')).map((f) => `runlens/${f}`);
+    for (const module of modules) assert.ok(listing.includes(module), `${module} in the wheel`);
+    assert.ok(listing.includes('runlens-0.1.0.dist-info/METADATA') && listing.includes('runlens-0.1.0.dist-info/RECORD'));
+    const venv = tempDir('runlens-venv-');
+    execFileSync('python3', ['-m', 'venv', venv]);
+    const pip = spawnSync(path.join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--no-index', '-q', wheel], { encoding: 'utf8' });
+    assert.equal(pip.status, 0, pip.stderr);
+    const imported = spawnSync(path.join(venv, 'bin', 'python'), ['-c', 'import runlens; print(runlens.__version__, callable(runlens.init))'], { cwd: venv, encoding: 'utf8' });
+    assert.equal(imported.stdout.trim(), '0.1.0 True', imported.stderr);
+  });
+
   test('the package is Python 3.8 code, and runs under 3.8 where one is installed', () => {
     const check = spawnSync(DEBIAN_PYTHON, ['-c', 'import ast, glob, sys\nfor f in glob.glob(sys.argv[1] + "/**/*.py", recursive=True): ast.parse(open(f).read(), f, feature_version=(3, 8))', PACKAGE_DIR], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);

@@ -30,7 +30,7 @@ print("epoch done")
 `;
 
 describe('runlens run', () => {
-  test('metrics arrive from stdout, from $RUNLENS_METRICS_FILE and from runlens.py, NaN and ±Infinity intact', () => {
+  test('metrics arrive from stdout, from $RUNLENS_METRICS_FILE and from the Python package, NaN and ±Infinity intact', () => {
     const repo = makeRepo({ 'train.py': PYTHON_TRAIN });
     const script = [
       'echo \'{"step": 1, "val_loss": 0.5}\'',
@@ -266,7 +266,7 @@ describe('runlens run', () => {
     assert.equal(record.name.startsWith('train-'), true);
   });
 
-  test('runlens.py outside runlens run says how to record, and the script still runs', () => {
+  test('the Python package outside a run says how to record, and the script still runs', () => {
     const dir = tempDir();
     write(dir, 'train.py', 'import runlens\nrunlens.log({"loss": 1})\nrunlens.log({"loss": 2})\nprint("trained")\n');
     const helper = path.resolve(__dirname, '..', '..', '..', 'python');

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { dvcliveLayout, dvcliveSource } from './dvclive';
 import { huggingFaceSource, isCheckpointFolder, trainerStates } from './huggingface';
-import { isKerasLog, kerasSource } from './keras';
+import { isKerasLog, isKerasName, kerasSource } from './keras';
 import { isLightningVersion, lightningSource } from './lightning';
 import { looksLikeMlruns, mlflowFileStore } from './mlflowFiles';
 import { isMlflowDb, isSqliteFile, mlflowSqliteSource } from './mlflowSqlite';
@@ -35,9 +35,11 @@ export async function detectSources(root: string, only?: SourceKind): Promise<Fo
     return found;
   }
   let folders = 0;
-  const walk = async (dir: string, depth: number): Promise<void> => {
+  // The walk asks the folder entries what they are and checks only links: it runs before every
+  // recorded command (attached logs) and in big work trees a stat per file was most of it (bench).
+  const walk = async (dir: string, depth: number, reachedByEntries = false): Promise<void> => {
     if (++folders > MAX_FOLDERS || depth > MAX_DEPTH) return;
-    const entries = entriesInside(root, dir);
+    const entries = entriesInside(root, dir, reachedByEntries);
     const skip = new Set<string>();
     // A database's mlruns/ beside it holds its artifacts, never a second store.
     let databaseHere = false;
@@ -58,21 +60,23 @@ export async function detectSources(root: string, only?: SourceKind): Promise<Fo
     const names = new Set(entries.map((e) => e.name));
     if (wants('tensorboard') && entries.some((e) => EVENT_FILE.test(e.name) && isFileInside(root, path.join(dir, e.name)))) found.push(tensorboardSource(root, dir));
     else if (wants('lightning') && isLightningVersion(root, dir)) found.push(lightningSource(root, dir));
-    if (wants('huggingface') && !isCheckpointFolder(dir) && trainerStates(root, dir).length > 0) {
+    const mayHoldTrainerState = names.has('trainer_state.json') || [...names].some((name) => isCheckpointFolder(name));
+    if (wants('huggingface') && mayHoldTrainerState && !isCheckpointFolder(dir) && trainerStates(root, dir).length > 0) {
       found.push(huggingFaceSource(root, dir));
       for (const name of names) if (isCheckpointFolder(path.join(dir, name))) skip.add(name);
     }
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (skip.has(entry.name) || NEVER_ENTER.has(entry.name)) continue;
-      if (isDirInside(root, full)) {
+      const link = entry.isSymbolicLink();
+      if (link ? isDirInside(root, full) : entry.isDirectory()) {
         const layout = wants('dvclive') ? dvcliveLayout(root, full) : null;
         if (layout) {
           found.push(dvcliveSource(root, layout));
           continue;
         }
-        await walk(full, depth + 1);
-      } else if (wants('keras') && !names.has('hparams.yaml') && entry.name !== 'metrics.csv' && isFileInside(root, full) && isKerasLog(full, only === 'keras')) {
+        await walk(full, depth + 1, !link);
+      } else if (wants('keras') && !names.has('hparams.yaml') && entry.name !== 'metrics.csv' && isKerasName(entry.name, only === 'keras') && (link ? isFileInside(root, full) : entry.isFile()) && isKerasLog(full, only === 'keras')) {
         found.push(kerasSource(full));
       }
     }

@@ -9,9 +9,13 @@ import { parseNumber } from './sourceFiles';
  * last: each session is its own run, in file order, never merged by epoch.
  */
 
+/** A name a CSVLogger file may have: `training.log`, or any `.csv` or `.log`. */
+export function isKerasName(name: string, forced = false): boolean {
+  return forced || name === 'training.log' || /\.(csv|log)$/i.test(name);
+}
+
 export function isKerasLog(file: string, forced = false): boolean {
-  const name = path.basename(file);
-  if (!forced && name !== 'training.log' && !/\.(csv|log)$/i.test(name)) return false;
+  if (!isKerasName(path.basename(file), forced)) return false;
   try {
     const header = firstLine(file).split(/[,;\t]/).map((h) => h.trim().replace(/^"|"$/g, ''));
     return header[0] === 'epoch' && header.length > 1 && !header.includes('step') && !header.includes('created_at');

@@ -48,7 +48,7 @@ export interface RecordOptions {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   stdin?: 'inherit' | 'ignore';
-  /** Folder holding runlens.py, put on PYTHONPATH so `import runlens` works under `runlens run`. */
+  /** Folder holding the runlens Python package (python/), put on PYTHONPATH so `import runlens` works under `runlens run`. */
   pythonHelperDir?: string;
   /** Told once the run folder and run.json exist, before the command starts. */
   onStarted?: (record: RunRecord, dir: string) => void;
@@ -179,21 +179,22 @@ export class RunRecorder {
     this.tryWrite(record, 'the run folder', () => fs.mkdirSync(dir, { recursive: true }));
     save();
 
-    if (!this.interruptedBy) {
-      try {
-        record.git = await captureSnapshot({
-          cwd,
-          runId: id,
-          storeDir,
-          message: snapshotMessage(record),
-          limits: opts.snapshotLimits,
-          includeSecretFiles: opts.includeSecretFiles,
-        });
-        record.cwdInRepo = path.relative(record.git.root, cwd).split(path.sep).join('/');
-      } catch (err) {
-        record.gitError = err instanceof GitUnavailableError ? err.message : `no code snapshot: ${(err as Error).message}`;
-      }
-    }
+    const snapshotting = this.interruptedBy
+      ? Promise.resolve()
+      : captureSnapshot({ cwd, runId: id, storeDir, message: snapshotMessage(record), limits: opts.snapshotLimits, includeSecretFiles: opts.includeSecretFiles }).then(
+          (git) => {
+            record.git = git;
+            record.cwdInRepo = path.relative(git.root, cwd).split(path.sep).join('/');
+          },
+          (err: Error) => {
+            record.gitError = err instanceof GitUnavailableError ? err.message : `no code snapshot: ${err.message}`;
+          },
+        );
+    // What logs of other tools are already there: only what the command adds or grows is attached.
+    // The walk is started once the snapshot waits on its first git command, so the two overlap.
+    const follower = opts.attachLogs === false || this.interruptedBy ? null : new LogFollower(cwd, path.join(dir, ATTACHED_FILE));
+    const baseline = follower?.baseline();
+    await snapshotting;
     const cache = new HashCache(path.join(storeDir, 'cache', 'hashes.json'));
     const stopped = () => this.interruptedBy !== null;
     try {
@@ -207,9 +208,7 @@ export class RunRecorder {
       if (d.kind === 'missing') record.problems.push(`data ${d.path} is missing: ${d.error ?? ''}`.trim());
       if (d.kind === 'special') record.problems.push(`data ${d.path} is ${d.error ?? 'not a regular file'}`);
     }
-    // What logs of other tools are already there: only what the command adds or grows is attached.
-    const follower = opts.attachLogs === false || this.interruptedBy ? null : new LogFollower(cwd, path.join(dir, ATTACHED_FILE));
-    await follower?.baseline();
+    await baseline;
     save();
     opts.onStarted?.(record, dir);
 
@@ -509,7 +508,7 @@ function collectParams(opts: RecordOptions, cwd: string) {
   return { params, sources, configFiles };
 }
 
-/** Params the command reported itself (runlens.py `params()`), appended to params.jsonl. */
+/** Params the command reported itself (runlens.params() in Python), appended to params.jsonl. */
 function mergeRunParams(record: RunRecord, dir: string): void {
   let text: string;
   try {

@@ -29,9 +29,14 @@ export async function runTraining(ws: WorkspaceRuns, state: vscode.Memento, comm
     }));
   if (!typed?.trim()) return undefined;
   await state.update(LAST_COMMAND, typed.trim());
+  return recordInTerminal(ws, typed.trim());
+}
+
+/** `runlens run -- COMMAND` in the RunLens terminal, where the user sees the output and can stop it. */
+export function recordInTerminal(ws: WorkspaceRuns, command: string): string {
   const terminal = vscode.window.terminals.find((t) => t.name === TERMINAL_NAME && t.exitStatus === undefined) ?? vscode.window.createTerminal({ name: TERMINAL_NAME, cwd: ws.folder.uri });
   terminal.show(true);
-  const line = `runlens run -- ${typed.trim()}`;
+  const line = `runlens run -- ${command}`;
   terminal.sendText(line);
   return line;
 }
