@@ -206,7 +206,8 @@ function recoverUnwrittenRun(dir: string, id: string): RunRecord {
   };
 }
 
-function processIsAlive(pid: number): boolean {
+/** Whether a process of this machine still runs (EPERM: it does, under another user). */
+export function processIsAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

@@ -441,6 +441,17 @@ async function tableFrame(page, failure) {
   throw new Error(failure);
 }
 
+/** Opens the palette (F1) or quick open (Control+P), types `text` and runs the first row holding `pick`. */
+async function quickInput(page, key, text, pick) {
+  await page.keyboard.press(key);
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(text);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first();
+  await row.waitFor({ timeout: 60_000 });
+  await row.click();
+}
+
 /** The Runs table over 10,000 runs: virtualized, sorted and filtered by the index, and a door to Compare. */
 async function tableTests() {
   const wsTable = path.join(WORK, 'ws-table');
@@ -673,12 +684,7 @@ async function importTests() {
       check(imported, 'choosing Import brings the Hugging Face run into the Runs view');
     }, () => shot(`error-import-offer-${Date.now()}.png`));
     await step('the Runs table says where each run came from', async () => {
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 30_000 });
-      await input.fill('>RunLens: Runs Table');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Runs Table' }).first().waitFor({ timeout: 60_000 });
-      await page.keyboard.press('Enter');
+      await quickInput(page, 'F1', '>RunLens: Runs Table', 'Runs Table');
       const frame = await tableFrame(page, 'the Runs table did not render');
       await frame.waitForFunction(() => /runs$/.test(document.querySelector('.count')?.textContent ?? ''), null, { timeout: 60_000 });
       const header = await frame.evaluate(() => [...document.querySelectorAll('.row.header .cell')].map((c) => c.textContent));
@@ -778,14 +784,6 @@ async function recordTests() {
   const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
   const view = '[id="workbench.view.extension.runlens"]';
   const runs = () => JSON.parse(execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'ls', '--json'], { cwd: wsRecord, encoding: 'utf8' }));
-  const palette = async (text, pick) => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 30_000 });
-    await input.fill(text);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 60_000 });
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().click();
-  };
   try {
     await step('a runlens task from tasks.json, run from Run Task, is recorded', async () => {
       await page.goto(`${server.base}/?folder=${encodeURIComponent(wsRecord)}`, { waitUntil: 'domcontentloaded' });
@@ -793,7 +791,7 @@ async function recordTests() {
       const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
       await icon.waitFor({ state: 'visible', timeout: 120_000 });
       await icon.click();
-      await palette('>Tasks: Run Task', 'Tasks: Run Task');
+      await quickInput(page, 'F1', '>Tasks: Run Task', 'Tasks: Run Task');
       const taskRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train small' }).first();
       await taskRow.waitFor({ timeout: 60_000 });
       await taskRow.click();
@@ -804,15 +802,10 @@ async function recordTests() {
       await shot('25-task-recorded.png');
     }, () => shot(`error-record-task-${Date.now()}.png`));
     await step('the Record Run CodeLens records the open script, and its run goes live in the tree', async () => {
-      await page.keyboard.press('Control+P');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 30_000 });
-      await input.fill('train.py');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.py' }).first().waitFor({ timeout: 30_000 });
-      await page.keyboard.press('Enter');
+      await quickInput(page, 'Control+P', 'train.py', 'train.py');
       const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Record Run' }).first();
-      await lens.waitFor({ timeout: 60_000 });
-      check(true, 'a Record Run CodeLens sits above the __main__ block of train.py');
+      const shown = await happened(lens.waitFor({ timeout: 60_000 }));
+      check(shown, 'a Record Run CodeLens sits above the __main__ block of train.py');
       await lens.click();
       const argsBox = page.locator('.quick-input-widget input');
       await argsBox.waitFor({ state: 'visible', timeout: 30_000 });

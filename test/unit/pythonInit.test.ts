@@ -162,7 +162,10 @@ describe('runlens.init()', () => {
   }
 
   test('under runlens run, init() joins the run being recorded: one run, with what init() declared', () => {
-    const repo = makeRepo({ 'train.py': 'import runlens\nrun = runlens.init(name="from-init", params={"lr": 0.5}, tags=["joined"], artifacts=["model.bin"])\nopen("model.bin", "w").write("w")\nrunlens.log({"loss": 0.25})\nprint("joined", run.joined)\n' });
+    const repo = makeRepo({
+      'train.py': 'import runlens\nrun = runlens.init(name="from-init", config="conf.yaml", params={"lr": 0.5}, tags=["joined"], artifacts=["model.bin"])\nopen("model.bin", "w").write("w")\nrunlens.log({"loss": 0.25})\nprint("joined", run.joined)\n',
+      'conf.yaml': 'batch: 64\nlr: 9\n',
+    });
     const out = runCli(['run', '--quiet', '--', 'python3', 'train.py'], repo);
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /joined True/);
@@ -170,6 +173,7 @@ describe('runlens.init()', () => {
     assert.deepEqual([run.name, run.status, run.params.lr, run.metricsSummary?.metrics.loss?.last], ['from-init', 'finished', 0.5, 0.25]);
     assert.deepEqual(run.tags, ['joined']);
     assert.equal(run.artifacts[0]?.path, 'model.bin');
+    assert.deepEqual([run.params.batch, run.paramSources.batch, run.configFiles[0]?.path], [64, 'config:conf.yaml', 'conf.yaml']);
   });
 
   test('without the runlens command anywhere, init() says so once and the script still trains', () => {

@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { processIsAlive } from '../store';
 import type { ExternalEnd } from './recorder';
 
 /**
@@ -28,16 +29,6 @@ export interface SaidEnd extends ExternalEnd {
 
 const SIGNALS = new Set(Object.keys(os.constants.signals));
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, under another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The end a line says, or null when the line is not an end. */
 export function parseEndLine(line: string): SaidEnd | null {
   let said: { end?: unknown; exitCode?: unknown; signal?: unknown; error?: unknown };
@@ -65,7 +56,7 @@ export function parseEndLine(line: string): SaidEnd | null {
 }
 
 export function waitForProcessEnd(options: ProcessEndOptions): Promise<SaidEnd> {
-  const isAlive = options.isAlive ?? processAlive;
+  const isAlive = options.isAlive ?? processIsAlive;
   const gone: SaidEnd = { status: 'crashed', exitCode: null, signal: null, problem: 'the process ended without saying how (killed with SIGKILL, out of memory, or a crash of the interpreter)' };
   return new Promise<SaidEnd>((resolve) => {
     let done = false;

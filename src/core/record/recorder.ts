@@ -534,7 +534,7 @@ function mergeRunParams(record: RunRecord, dir: string): void {
 
 /**
  * What `runlens.init()` declared inside a run that `runlens run` records (init.jsonl, one line per
- * call): a name where the command line gave none, tags, data and artifacts. Data declared this way
+ * call): a name where the command line gave none, tags, config files, data and artifacts. Data declared this way
  * is hashed when the run ends, not before it starts, and the run's problems say so.
  */
 function mergeInitDeclarations(record: RunRecord, dir: string, cwd: string, cache: HashCache, named: boolean): void {
@@ -547,7 +547,7 @@ function mergeInitDeclarations(record: RunRecord, dir: string, cwd: string, cach
   let bad = 0;
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
-    let declared: { name?: unknown; tags?: unknown; data?: unknown; artifacts?: unknown };
+    let declared: { name?: unknown; tags?: unknown; data?: unknown; artifacts?: unknown; configFiles?: unknown };
     try {
       declared = JSON.parse(line) as typeof declared;
     } catch {
@@ -557,6 +557,20 @@ function mergeInitDeclarations(record: RunRecord, dir: string, cwd: string, cach
     const texts = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.length > 0) : []);
     if (!named && typeof declared.name === 'string' && declared.name.trim()) record.name = declared.name.trim().slice(0, 200);
     for (const tag of texts(declared.tags)) if (!record.tags.includes(tag)) record.tags.push(tag);
+    // A config file init() named: its values are params where the command line set none of that name.
+    for (const file of texts(declared.configFiles)) {
+      if (record.configFiles.some((c) => c.path === file)) continue;
+      try {
+        for (const [k, v] of Object.entries(redactParams(loadConfigFile(file, cwd)))) {
+          if (k in record.params) continue;
+          record.params[k] = v;
+          record.paramSources[k] = `config:${file}`;
+        }
+        record.configFiles.push(hashPath(file, cwd, cache));
+      } catch (err) {
+        record.problems.push(`config ${file} (declared by runlens.init()) could not be read: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
     for (const p of texts(declared.data)) {
       if (record.data.some((d) => d.path === p)) continue;
       const hashed = hashPath(p, cwd, cache);
