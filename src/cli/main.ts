@@ -7,6 +7,7 @@ import { MODEL_USAGE, modelCommand } from './commands/model';
 import { REPRODUCE_USAGE, reproduceCommand } from './commands/reproduce';
 import { RUN_USAGE, runCommand } from './commands/run';
 import { SERIES_USAGE, seriesCommand } from './commands/series';
+import { PULL_USAGE, pullCommand, PUSH_USAGE, pushCommand } from './commands/share';
 
 declare const RUNLENS_VERSION: string;
 
@@ -21,6 +22,8 @@ usage:
   ${SERIES_USAGE}
   ${MODEL_USAGE}
   ${IMPORT_USAGE}
+  ${PUSH_USAGE}
+  ${PULL_USAGE}
   ${BEGIN_USAGE}
 
 Runs are kept under .runlens/ at the root of the git repository (or $RUNLENS_DIR).
@@ -37,6 +40,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   model: modelCommand,
   import: importCommand,
   begin: beginCommand,
+  push: pushCommand,
+  pull: pullCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -106,3 +106,18 @@ export function execGitInput(dir: string, args: string[], input: string): Promis
     child.stdin?.end(input);
   });
 }
+
+/** The same, with bytes in and out: blobs of any content (`cat-file --batch`, `hash-object --stdin`). */
+export function execGitInputBuffer(dir: string, args: string[], input: string | Uint8Array, env?: NodeJS.ProcessEnv): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(gitBinary(), args, { cwd: dir, env: env ?? process.env, encoding: 'buffer', maxBuffer: 4 * 1024 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (!err) return resolve(stdout);
+      const message = stderr.toString('utf8').trim();
+      reject(explain(message ? Object.assign(new Error(message), { code: err.code }) : err));
+    });
+    child.stdin?.on('error', () => {
+      // git exited before reading all of it: its own error is what is reported
+    });
+    child.stdin?.end(input);
+  });
+}

@@ -1,6 +1,8 @@
 /** The model registry's log (DESIGN.md section 5): every line one event, the file the truth. */
 
 export interface RegisterEvent {
+  /** Stable across clones: set when the event is written; an older line's id is its content's hash (eventId). */
+  id?: string;
   type: 'register';
   model: string;
   version: number;
@@ -13,6 +15,8 @@ export interface RegisterEvent {
 }
 
 export interface AliasSetEvent {
+  /** Stable across clones: set when the event is written; an older line's id is its content's hash (eventId). */
+  id?: string;
   type: 'alias-set';
   model: string;
   alias: string;
@@ -24,6 +28,8 @@ export interface AliasSetEvent {
 }
 
 export interface AliasRemovedEvent {
+  /** Stable across clones: set when the event is written; an older line's id is its content's hash (eventId). */
+  id?: string;
   type: 'alias-removed';
   model: string;
   alias: string;
@@ -36,6 +42,8 @@ export type RegistryEvent = RegisterEvent | AliasSetEvent | AliasRemovedEvent;
 
 export interface ModelVersion extends Omit<RegisterEvent, 'type'> {
   aliases: string[];
+  /** The number its register event gave, when another clone had registered that number first. */
+  renumberedFrom?: number;
 }
 
 export interface Model {
@@ -56,10 +64,13 @@ export function foldEvents(events: RegistryEvent[]): Map<string, Model> {
   for (const e of events) {
     const m = model(e.model);
     if (e.type === 'register') {
+      const same = m.versions.find((v) => v.version === e.version);
       // A line repeated (a merge, a copy) registers nothing new: the first one stands.
-      if (m.versions.some((v) => v.version === e.version)) continue;
+      if (same && same.runId === e.runId && same.artifact.sha256 === e.artifact.sha256) continue;
       const { type: _type, ...version } = e;
-      m.versions.push({ ...version, metrics: version.metrics ?? {}, aliases: [] });
+      // Two clones that registered the same number before they shared: the later one takes the next free number.
+      const number = same ? Math.max(...m.versions.map((v) => v.version)) + 1 : e.version;
+      m.versions.push({ ...version, version: number, ...(same ? { renumberedFrom: e.version } : {}), metrics: version.metrics ?? {}, aliases: [] });
     } else if (e.type === 'alias-set') {
       m.aliases[e.alias] = e.version;
     } else {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { HashCache, hashPath } from '../dataHash';
 import type { RunRecord } from '../runRecord';
 import { foldEvents, type AliasSetEvent, type Model, type RegisterEvent, type RegistryEvent } from './events';
+import { eventId, newEventId, unionEvents } from './merge';
 
 /** A registry request that cannot be done as asked; nothing was written. */
 export class RegistryError extends Error {}
@@ -70,7 +71,8 @@ export class Registry {
         problems.push(`registry line ${i + 1} ${torn ? 'is torn (a writer stopped mid-line)' : `cannot be read: ${(err as Error).message}`}; skipped`);
       }
     });
-    return { events, problems };
+    // Time order, each event once: what a merge of two clones' logs appended is read where it belongs.
+    return { events: unionEvents(events, []), problems };
   }
 
   models(): Map<string, Model> {
@@ -169,7 +171,22 @@ export class Registry {
     return this.read().events.filter((e) => e.model === model && e.type !== 'register' && (alias === undefined || e.alias === alias));
   }
 
-  private append(event: RegistryEvent): void {
+  /**
+   * Takes in events from another clone (runlens pull): those not here are appended, so the log
+   * holds the union by event id (read in time order). Returns how many were new here.
+   */
+  merge(incoming: RegistryEvent[]): number {
+    return this.withLock(() => {
+      const known = new Set(this.read().events.map(eventId));
+      const added = unionEvents(incoming, []).filter((e) => !known.has(eventId(e)));
+      for (const event of added) this.append(event, false);
+      return added.length;
+    });
+  }
+
+  /** One line at the end; a new event gets its id here, one taken in from another clone keeps its own (or none). */
+  private append(event: RegistryEvent, isNew = true): void {
+    if (isNew) event.id ??= newEventId();
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const fd = fs.openSync(this.file, 'a+');
     try {
