@@ -11,6 +11,8 @@ export interface ComparedRun {
   startedAt: string;
   /** For an imported run: the tool it came from and its experiment there, as people read them ("MLflow · wine_quality"). */
   source: string | null;
+  /** Who ran it, where: `user@host`. */
+  author: string;
 }
 
 export interface ParamRow {
@@ -80,6 +82,7 @@ export function buildComparison(records: RunRecord[]): Comparison {
     source: r.source ? [SOURCE_NAMES[r.source.kind] ?? r.source.kind, r.source.experiment].filter(Boolean).join(' · ') : null,
     dirty: r.git?.dirty ?? false,
     startedAt: r.startedAt,
+    author: `${r.user}@${r.host}`,
   }));
   const params = union(records.map((r) => Object.keys(r.params))).map((key) => {
     const values = records.map((r) => (Object.prototype.hasOwnProperty.call(r.params, key) ? show(r.params[key]) : null));

@@ -8,6 +8,7 @@ import { recordFile, TrainingScriptLenses } from './commands/recordFile';
 import { registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
 import { reproduceRunCommand } from './commands/reproduceCommand';
 import { copyRunId, deleteRunCommand, filterRuns, runTraining } from './commands/runCommands';
+import { pullOnFocus, pullTeamRuns, pushTeamRuns } from './commands/shareCommands';
 import { runFromTarget, type CommandTarget } from './commands/targets';
 import { DOC_SCHEME, RunLensDocuments } from './documents';
 import { ImportOffer } from './importOffer';
@@ -90,6 +91,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     lenses,
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new RunLensTaskProvider(context.extensionPath)),
+    command('runlens.pullRuns', () => pullTeamRuns(ws)),
+    command('runlens.pushRuns', () => pushTeamRuns(ws)),
+    pullOnFocus(ws),
     command('runlens.recordFile', (uri?: vscode.Uri) => recordFile(ws, context.workspaceState, uri, false).finally(() => lenses.refresh())),
     command('runlens.recordFileWithArguments', (uri?: vscode.Uri) => recordFile(ws, context.workspaceState, uri, true).finally(() => lenses.refresh())),
     command('runlens.filterRuns', (text?: string) => filterRuns(ws, runsView, typeof text === 'string' ? text : undefined)),

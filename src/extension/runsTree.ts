@@ -1,8 +1,11 @@
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { SOURCE_NAMES } from '../core/import/types';
 import { visibleBidi } from '../core/safeText';
 import type { IndexedRun } from '../core/index/runIndex';
 import { reportVerdict } from '../core/reproduce/report';
+import { userName } from '../core/identity';
+import { pulledFrom } from '../core/share/pull';
 import type { RunRecord } from '../core/runRecord';
 import { formatAge, formatNumber, primaryMetric } from './format';
 import { runFileUri } from './runFileSystem';
@@ -36,6 +39,8 @@ const STATUS_ICON: Record<string, vscode.ThemeIcon> = {
 const GROUP_ICON: Record<string, string> = { day: 'calendar', branch: 'git-branch', source: 'cloud-download', experiment: 'beaker' };
 
 /** The group a run falls in: its branch, day, source (RunLens for recorded runs) or experiment. */
+const LOCAL_USER = userName();
+
 function groupKey(run: IndexedRun, groupBy: string): string {
   switch (groupBy) {
     case 'day':
@@ -231,11 +236,17 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     // A reproduction says first whether it reproduced (its report, written when it ended).
     const verdict = run.reproduces ? (reportVerdict(this.workspace.storeDir, run.id) ?? (run.status === 'running' ? 'reproducing…' : 'no report')) : '';
     const source = run.source ? (SOURCE_NAMES[run.source.kind] ?? run.source.kind) : '';
-    item.description = [verdict, metric ? `${metric.key} ${formatNumber(metric.value)}` : '', source, formatAge(run.startedAt)].filter(Boolean).join(' · ');
+    // A teammate's run (pulled, or recorded on another machine) says whose it is.
+    const author = run.host && run.user && (run.host !== os.hostname() || run.user !== LOCAL_USER) ? `${run.user}@${run.host}` : '';
+    item.description = [verdict, metric ? `${metric.key} ${formatNumber(metric.value)}` : '', source, author, formatAge(run.startedAt)].filter(Boolean).join(' · ');
     item.iconPath = STATUS_ICON[run.status] ?? new vscode.ThemeIcon('circle-outline');
     item.contextValue = `runlens.run.${run.snapshot ? 'git' : 'nogit'}.${run.status}`;
     item.accessibilityInformation = { label: `${visibleBidi(run.name)}, ${run.status}${metric ? `, ${metric.key} ${formatNumber(metric.value)}` : ''}` };
     return item;
+  }
+
+  private pulledFrom(run: IndexedRun): string | null {
+    return pulledFrom(this.workspace.storeDir, run.id);
   }
 
   /** Run-provided strings go in with appendText, so they can never become links or markup. */
@@ -245,6 +256,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     if (run.exitCode !== null) md.appendMarkdown(` (exit ${run.exitCode})`);
     md.appendMarkdown('\n\n');
     if (run.startedAt) md.appendText(`started ${new Date(run.startedAt).toLocaleString()} (${formatAge(run.startedAt)})\n\n`);
+    md.appendText(`by ${run.user ?? 'unknown'}@${run.host ?? 'unknown'}${this.pulledFrom(run) ? `, pulled from ${this.pulledFrom(run)}` : ''}\n\n`);
     const imported = run.source ? this.record(run)?.source : undefined;
     if (imported) {
       md.appendText(`imported from ${SOURCE_NAMES[imported.kind] ?? imported.kind} ${imported.path}, run ${imported.id}${imported.experiment ? `, experiment ${imported.experiment}` : ''}`);

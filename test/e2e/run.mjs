@@ -441,6 +441,17 @@ async function tableFrame(page, failure) {
   throw new Error(failure);
 }
 
+/** A notification holding `text`, as a toast or, once toasts hide, in the notification center. */
+async function waitForNotification(page, text, tries = 60) {
+  for (let i = 0; i < tries; i++) {
+    if (await page.locator('.notifications-toasts .notification-toast', { hasText: text }).count()) return;
+    await page.keyboard.press('Escape');
+    await page.locator('.statusbar-item[id="status.notifications"] a, .statusbar-item[id="status.notifications"]').first().click();
+    if (await page.locator('.notifications-center .notification-list-item', { hasText: text }).first().waitFor({ timeout: 1000 }).then(() => true, () => false)) return;
+  }
+  throw new Error(`no notification "${text}"`);
+}
+
 /** Opens the palette (F1) or quick open (Control+P), types `text` and runs the first row holding `pick`. */
 async function quickInput(page, key, text, pick) {
   await page.keyboard.press(key);
@@ -661,17 +672,7 @@ async function importTests() {
     await step('the editor offers to import the logs not imported yet', async () => {
       // A toast hides after a while; the notification center keeps it. It is looked for there.
       const text = 'RunLens found 1 run(s) in Hugging Face logs';
-      const offered = await happened(
-        (async () => {
-          for (let i = 0; i < 60; i++) {
-            if (await page.locator('.notifications-toasts .notification-toast', { hasText: text }).count()) return;
-            await page.keyboard.press('Escape');
-            await page.locator('.statusbar-item[id="status.notifications"] a, .statusbar-item[id="status.notifications"]').first().click();
-            if (await page.locator('.notifications-center .notification-list-item', { hasText: text }).first().waitFor({ timeout: 1000 }).then(() => true, () => false)) return;
-          }
-          throw new Error('no offer');
-        })(),
-      );
+      const offered = await happened(waitForNotification(page, text));
       const toast = page.locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item', { hasText: text }).first();
       check(offered, 'a notification offers the trainer_state.json the CLI did not import');
       if (!offered) {
@@ -835,8 +836,84 @@ async function recordTests() {
   }
 }
 
+/**
+ * A teammate's run through the git remote: "alice" (a real other user: another uid, through setpriv)
+ * records a run in her clone and pushes it; Pull Team Runs in the editor brings it in with its author.
+ */
+async function shareTests() {
+  const dir = path.join(WORK, 'share');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const remote = path.join(dir, 'remote.git');
+  const identity = { GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.invalid', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.invalid', GIT_CONFIG_GLOBAL: '/dev/null' };
+  const gitRoot = (args, cwd) => execFileSync('git', args, { cwd, env: { ...process.env, ...identity } });
+  gitRoot(['init', '-q', '--bare', '-b', 'main', remote], dir);
+  const seed = path.join(dir, 'seed');
+  gitRoot(['init', '-q', '-b', 'main', seed], dir);
+  fs.writeFileSync(path.join(seed, 'train.py'), 'import json\nfor s in range(20):\n    print(json.dumps({"step": s, "loss": 2.0 / (s + 1)}))\n');
+  gitRoot(['add', '-A'], seed);
+  gitRoot(['commit', '-qm', 'train'], seed);
+  gitRoot(['push', '-q', remote, 'main'], seed);
+  execFileSync('chmod', ['-R', 'a+rwX', remote]);
+  // Alice: another uid with no passwd entry (so $USER names her), her own clone and home.
+  const alice = path.join(dir, 'alice');
+  const aliceHome = path.join(dir, 'alice-home');
+  for (const d of [alice, aliceHome]) {
+    fs.mkdirSync(d);
+    fs.chownSync(d, 4321, 4321);
+  }
+  // The remote belongs to root: alice's git trusts it through her own global config.
+  fs.writeFileSync(path.join(aliceHome, '.gitconfig'), '[safe]\n\tdirectory = *\n');
+  const asAlice = (args, cwd) =>
+    execFileSync('setpriv', ['--reuid=4321', '--regid=4321', '--clear-groups', ...args], {
+      cwd,
+      env: { ...process.env, ...identity, USER: 'alice', HOME: aliceHome, GIT_CONFIG_GLOBAL: path.join(aliceHome, '.gitconfig') },
+      encoding: 'utf8',
+    });
+  asAlice(['git', 'clone', '-q', remote, alice], dir);
+  asAlice(['node', path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--name', 'alice-baseline', '--', 'python3', 'train.py'], alice);
+  const pushed = asAlice(['node', path.join(ROOT, 'dist', 'cli.js'), 'push'], alice);
+  check(/pushed \S+ alice-baseline/.test(pushed), `alice pushes her run (${pushed.trim().split('\n').pop()})`);
+  // This workspace: a clone of the same remote with a run of its own.
+  const mine = path.join(dir, 'mine');
+  gitRoot(['clone', '-q', remote, mine], dir);
+  execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--name', 'my-run', '--', 'python3', 'train.py'], { cwd: mine, env: { ...process.env, ...identity } });
+  const server = await startServer('share', mine);
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
+  const view = '[id="workbench.view.extension.runlens"]';
+  try {
+    await step("Pull Team Runs brings a teammate's run in, with its author", async () => {
+      await page.goto(`${server.base}/?folder=${encodeURIComponent(mine)}`, { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+      const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
+      await icon.waitFor({ state: 'visible', timeout: 120_000 });
+      await icon.click();
+      await page.locator(`${view} .monaco-list-row`, { hasText: 'my-run' }).first().waitFor({ timeout: 60_000 });
+      await quickInput(page, 'F1', '>RunLens: Pull Team Runs', 'Pull Team Runs');
+      const said = await happened(waitForNotification(page, '1 run(s) and 0 registry event(s) pulled from origin', 30));
+      check(said, 'a notification says what was pulled from origin');
+      await page.keyboard.press('Escape');
+      const row = page.locator(`${view} .monaco-list-row`, { hasText: 'alice-baseline' }).first();
+      const listed = await happened(row.waitFor({ timeout: 60_000 }));
+      const text = listed ? await row.textContent() : '';
+      check(listed && /alice@/.test(text ?? ''), `alice's run is in the Runs view with its author (${text})`);
+      await page.mouse.move(0, 0);
+      await row.locator('.label-name').first().hover();
+      const tooltip = page.locator('.monaco-hover, .workbench-hover', { hasText: 'pulled from origin' }).first();
+      const hovered = await happened(tooltip.waitFor({ timeout: 15_000 }));
+      const tip = hovered ? ((await tooltip.textContent()) ?? '') : '';
+      check(/by\s+alice@[^,\s]+,\s+pulled\s+from\s+origin/.test(tip), `the run's tooltip names its author and where it was pulled from (${hovered}: ${tip.slice(0, 160)})`);
+      await shot('27-pulled-team-run.png');
+    }, () => shot(`error-share-${Date.now()}.png`));
+  } finally {
+    await page.close();
+    server.stop();
+  }
+}
+
 // RUNLENS_E2E_ONLY=demo,table runs only those suites, for a quick loop; npm test runs them all.
-const suites = { ui: uiTests, host: extensionHostTests, untrusted: untrustedTests, table: tableTests, import: importTests, record: recordTests, demo: demoTests };
+const suites = { ui: uiTests, host: extensionHostTests, untrusted: untrustedTests, table: tableTests, import: importTests, record: recordTests, share: shareTests, demo: demoTests };
 const only = process.env.RUNLENS_E2E_ONLY?.split(',').filter(Boolean);
 try {
   for (const [name, suite] of Object.entries(suites)) if (!only || only.includes(name)) await suite();

@@ -45,6 +45,7 @@ function header(c: Comparison): HTMLElement {
         { class: `run status-${run.status}` },
         el('div', { class: 'name' }, run.name),
         el('div', { class: 'meta' }, `${run.status} · ${run.source ? `imported from ${run.source}` : (run.branch ?? '(no branch)')} · `, commit, ` · ${age(run.startedAt)}`),
+        el('div', { class: 'meta author' }, `by ${run.author}`),
       ),
     );
   }

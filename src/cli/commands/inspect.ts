@@ -7,6 +7,7 @@ import { parseQuery, parseSort } from '../../core/query/parse';
 import { diffRuns } from '../../core/runDiff';
 import { reportVerdict } from '../../core/reproduce/report';
 import type { RunRecord } from '../../core/runRecord';
+import { pulledFrom } from '../../core/share/pull';
 import { listRuns, readRunRecord, resolveRun, resolveStoreDir, RunLookupError, type RunListing } from '../../core/store';
 import { expectPositionals, flag, parseArgs, single, UsageError } from '../args';
 import { formatAge, formatDuration, formatNumber, safeText, table, truncate } from '../terminalText';
@@ -116,6 +117,8 @@ export async function showCommand(args: string[]): Promise<number> {
     return 0;
   }
   process.stdout.write(describeRun(run));
+  const from = pulledFrom(storeDir, run.id);
+  if (from) process.stdout.write(section('shared', [`pulled from ${safeText(from)}: a teammate's run, read-only here (runlens pull brings its updates)`]));
   if (run.reproduces) process.stdout.write(section('reproduces', [`${run.reproduces}${runs.find((r) => r.id === run.reproduces) ? ` "${safeText(runs.find((r) => r.id === run.reproduces)!.name)}"` : ' (no longer here)'}: ${safeText(reportVerdict(storeDir, run.id) ?? (run.status === 'running' ? 'running' : 'no report'))}`]));
   process.stdout.write(
     section(

@@ -22,6 +22,7 @@ import {
   scriptArguments,
   type ParamValue,
 } from '../params';
+import { userName } from '../identity';
 import { newRunId } from '../runId';
 import { RUN_RECORD_VERSION, type HashedPath, type RunRecord, type RunStatus } from '../runRecord';
 import { safeText } from '../safeText';
@@ -160,7 +161,7 @@ export class RunRecorder {
       signal: null,
       pid: process.pid,
       host: os.hostname(),
-      user: safeUserName(),
+      user: userName(),
       tags: opts.tags ?? [],
       git: null,
       gitError: null,
@@ -622,10 +623,3 @@ function snapshotMessage(record: RunRecord): string {
   return `runlens snapshot of run ${record.id}\n\nname: ${safeText(record.name)}\ncommand: ${safeText(JSON.stringify(record.command))}`;
 }
 
-function safeUserName(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? 'unknown';
-  }
-}

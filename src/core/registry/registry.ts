@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { HashCache, hashPath } from '../dataHash';
+import { userAtHost } from '../identity';
 import type { RunRecord } from '../runRecord';
 import { foldEvents, type AliasSetEvent, type Model, type RegisterEvent, type RegistryEvent } from './events';
 import { eventId, newEventId, unionEvents } from './merge';
@@ -21,15 +21,6 @@ export function checkName(kind: 'model' | 'alias', name: string): void {
   }
 }
 
-function who(): string {
-  let user = process.env.USER ?? 'unknown';
-  try {
-    user = os.userInfo().username;
-  } catch {
-    // no passwd entry: keep $USER
-  }
-  return `${user}@${os.hostname()}`;
-}
 
 export interface ReadResult {
   events: RegistryEvent[];
@@ -125,7 +116,7 @@ export class Registry {
         snapshot: run.git?.snapshot ?? null,
         artifact: { path: chosen!, sha256: hashed.sha256, size: hashed.size },
         metrics,
-        who: who(),
+        who: userAtHost(),
         at: new Date().toISOString(),
       };
       this.append(event);
@@ -143,7 +134,7 @@ export class Registry {
       }
       const previous = m.aliases[alias] ?? null;
       if (previous === version) throw new RegistryError(`${alias} already points at ${model} v${version}`);
-      const event: AliasSetEvent = { type: 'alias-set', model, alias, version, previous, who: who(), at: new Date().toISOString() };
+      const event: AliasSetEvent = { type: 'alias-set', model, alias, version, previous, who: userAtHost(), at: new Date().toISOString() };
       this.append(event);
       return event;
     });
@@ -154,7 +145,7 @@ export class Registry {
       const m = this.model(model);
       const previous = m.aliases[alias];
       if (previous === undefined) throw new RegistryError(`${model} has no alias "${alias}"`);
-      this.append({ type: 'alias-removed', model, alias, previous, who: who(), at: new Date().toISOString() });
+      this.append({ type: 'alias-removed', model, alias, previous, who: userAtHost(), at: new Date().toISOString() });
     });
   }
 

@@ -121,3 +121,13 @@ function writePulledRun(storeDir: string, id: string, files: { name: string; con
     fs.renameSync(staging, dir);
   }
 }
+
+/** The remote a teammate's run was pulled from, or null for a run of this clone. */
+export function pulledFrom(storeDir: string, id: string): string | null {
+  try {
+    const marker = JSON.parse(fs.readFileSync(path.join(runDir(storeDir, id), PULLED_MARKER), 'utf8')) as { remote?: unknown };
+    return typeof marker.remote === 'string' ? marker.remote : 'a remote';
+  } catch {
+    return null;
+  }
+}

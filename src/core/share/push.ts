@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execGit } from '../git/gitClient';
 import { locateRepository } from '../git/repository';
+import { userAtHost } from '../identity';
 import { materializeImportedSeries } from '../import/importRuns';
 import { Registry } from '../registry/registry';
 import { eventLines, unionEvents } from '../registry/merge';
@@ -134,7 +135,7 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
     const now = Date.now();
     const carrier = await writeCarriers(root, present, SNAPSHOTS_PER_CARRIER, objectFormat, now);
     const parents = [remoteHead, carrier].filter((p): p is string => Boolean(p));
-    const message = `runlens: ${toSend.length} run(s), ${newEvents} registry event(s) from ${os.userInfo().username}@${os.hostname()}`;
+    const message = `runlens: ${toSend.length} run(s), ${newEvents} registry event(s) from ${userAtHost()}`;
     const commit = (await execGit(root, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], { ...process.env, ...SHARE_IDENTITY })).trim();
     if (await pushShare(root, remote, commit, remoteHead)) {
       await execGit(root, ['update-ref', trackingRef(remote), commit]);

@@ -28,6 +28,8 @@ function attribute(run: IndexedRun, key: string): string | null {
       return run.branch;
     case 'commit':
       return run.head ? run.head.slice(0, 8) + (run.dirty ? '*' : '') : null;
+    case 'user':
+      return run.user || run.host ? `${run.user ?? '?'}@${run.host ?? '?'}` : null;
     case 'source':
       return run.source ? `${SOURCE_NAMES[run.source.kind] ?? run.source.kind}${run.source.experiment ? ` · ${run.source.experiment}` : ''}` : 'RunLens';
     default:
@@ -157,7 +159,12 @@ export class TablePanel implements vscode.Disposable {
   /** Name, status, when, branch, commit; then the first metrics and params by name. */
   private defaultColumns(keys: { params: string[]; metrics: string[] }): TableColumn[] {
     // Where runs were imported, which tool wrote each one is worth a column; elsewhere it would say RunLens on every row.
-    const attributes = this.ws.runs().some((run) => run.source) ? [...ATTRIBUTE_COLUMNS.slice(0, 2), { kind: 'attr' as const, key: 'source' }, ...ATTRIBUTE_COLUMNS.slice(2)] : ATTRIBUTE_COLUMNS;
+    const runs = this.ws.runs();
+    const extra: TableColumn[] = [];
+    if (runs.some((run) => run.source)) extra.push({ kind: 'attr', key: 'source' });
+    // Runs of more than one person or machine (pulled from teammates): who ran each one.
+    if (new Set(runs.map((run) => `${run.user}@${run.host}`)).size > 1) extra.push({ kind: 'attr', key: 'user' });
+    const attributes = [...ATTRIBUTE_COLUMNS.slice(0, 2), ...extra, ...ATTRIBUTE_COLUMNS.slice(2)];
     return [...attributes, ...keys.metrics.slice(0, 4).map((key) => ({ kind: 'metric' as const, key })), ...keys.params.slice(0, 3).map((key) => ({ kind: 'param' as const, key }))];
   }
 
