@@ -16,6 +16,7 @@ import { parseRunRecord } from '../src/core/store';
 import { readSeries } from '../src/core/series/series';
 import { evaluate, type ReferenceRun } from '../test/helpers/queryReference';
 import { benchImport } from './importBench';
+import { benchShare } from './shareBench';
 import type { BenchRow } from './row';
 import { makeRecord, rng, writeRecord } from '../test/helpers/runFactory';
 
@@ -392,6 +393,9 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
   series: benchSeries,
   import: async () => {
     rows.push(...(await benchImport()));
+  },
+  share: async () => {
+    rows.push(...(await benchShare()));
   },
 };
 

@@ -5,8 +5,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import type { RunRecord } from '../../src/core/runRecord';
 import { foldEvents, type RegistryEvent } from '../../src/core/registry/events';
-import { writeTrees } from '../../src/core/share/objects';
-import { buildTree } from '../../src/core/share/tree';
+import { writeShareCommit } from '../../src/core/share/objects';
 import { exited, git, runCli, startCli, tempDir, write } from '../helpers/repo';
 
 /**
@@ -193,6 +192,10 @@ describe('runlens push and pull', () => {
     const head = git(remote, 'rev-parse', 'refs/runlens/share/runs').trim();
     assert.match(cli(a, ['push']), /has everything already/);
     assert.equal(git(remote, 'rev-parse', 'refs/runlens/share/runs').trim(), head, 'a no-op push moves nothing');
+    // Without the ledger, the runs' tree ids (computed here as git would) match the remote's: still nothing to send.
+    fs.rmSync(path.join(a, '.runlens', 'share'), { recursive: true, force: true });
+    assert.match(cli(a, ['push']), /has everything already/);
+    assert.equal(git(remote, 'rev-parse', 'refs/runlens/share/runs').trim(), head, 'nothing pushed again');
     cli(b, ['pull']);
     assert.match(cli(b, ['pull']), /^0 run\(s\) and 0 registry event\(s\) pulled/m);
     assert.deepEqual(runs(b).map((r) => r.name), ['open'], 'the private run stayed in A');
@@ -210,13 +213,14 @@ describe('runlens push and pull', () => {
   test('runs that fall in the same shard are kept side by side; the other shards are left as they were', async () => {
     const repo = tempDir('runlens-shard-');
     git(repo, 'init', '-q', '-b', 'main');
-    const [runTree] = await writeTrees(repo, [new Map([['run.json', `100644 blob ${git(repo, 'hash-object', '-w', '--stdin').trim()}`]])]);
-    const commitOf = (tree: string, parent?: string) => git(repo, 'commit-tree', tree, ...(parent ? ['-p', parent] : []), '-m', 'share').trim();
-    const first = commitOf(await buildTree(repo, null, [['01aaaaaaaaaaaaaaaaaaaaaaxy', runTree!], ['01cccccccccccccccccccccczz', runTree!]], null));
-    const second = commitOf(await buildTree(repo, first, [['01bbbbbbbbbbbbbbbbbbbbbbxy', runTree!]], '{"id":"e1"}\n'), first);
-    const paths = git(repo, 'ls-tree', '-r', '-d', '--name-only', second).trim().split('\n');
-    assert.deepEqual(paths, ['registry', 'runs', 'runs/xy', 'runs/xy/01aaaaaaaaaaaaaaaaaaaaaaxy', 'runs/xy/01bbbbbbbbbbbbbbbbbbbbbbxy', 'runs/zz', 'runs/zz/01cccccccccccccccccccccczz']);
+    const file = (id: string) => ({ path: `runs/${id.slice(-2)}/${id}/run.json`, from: Buffer.from(`{"id":"${id}"}\n`) });
+    const first = await writeShareCommit(repo, null, null, [file('01aaaaaaaaaaaaaaaaaaaaaaxy'), file('01cccccccccccccccccccccczz')], 'share', Date.now());
+    const second = await writeShareCommit(repo, first, null, [file('01bbbbbbbbbbbbbbbbbbbbbbxy'), { path: 'registry/events.jsonl', from: Buffer.from('{"id":"e1"}\n') }], 'share', Date.now());
+    const paths = git(repo, 'ls-tree', '-r', '--name-only', second).trim().split('\n');
+    assert.deepEqual(paths, ['registry/events.jsonl', 'runs/xy/01aaaaaaaaaaaaaaaaaaaaaaxy/run.json', 'runs/xy/01bbbbbbbbbbbbbbbbbbbbbbxy/run.json', 'runs/zz/01cccccccccccccccccccccczz/run.json']);
+    assert.equal(git(repo, 'rev-parse', `${second}^1`).trim(), first, 'built on the commit before');
     assert.equal(git(repo, 'show', `${second}:registry/events.jsonl`), '{"id":"e1"}\n');
+    assert.equal(git(repo, 'for-each-ref', 'refs/runlens/').trim(), '', 'no ref left behind');
   });
 
   test('two clones that registered the same version number before sharing keep both: the later one is renumbered', () => {

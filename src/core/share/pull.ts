@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execGitInput } from '../git/gitClient';
+import { execGit, execGitInput, splitNul } from '../git/gitClient';
 import { excludeFromGit, locateRepository } from '../git/repository';
 import { snapshotRef } from '../git/snapshot';
 import { Registry } from '../registry/registry';
 import { parseRunRecord, runDir, runsDir } from '../store';
-import { readLedger, saveLedger, updateRemoteRuns } from './ledger';
+import { readLedger, saveLedger } from './ledger';
 import { PULLED_MARKER, runTreePath } from './layout';
-import { chunk, existingCommits, lsTree, readBlobs } from './objects';
+import { chunk, existingCommits, lsTree, objectFormatOf, readBlobs, readTrees } from './objects';
 import { fetchShare, resolveRemote } from './remote';
 import { readRemoteEvents } from './tree';
 
@@ -27,7 +27,7 @@ export interface PullResult {
 }
 
 /** Runs are written this many at a time: a pull of 100,000 runs never holds them all in memory. */
-const RUNS_PER_BATCH = 200;
+const RUNS_PER_BATCH = 500;
 
 /**
  * `runlens pull`: brings in the remote's shared runs that this clone lacks
@@ -49,27 +49,41 @@ export async function pullRuns(cwd: string, storeDir: string, options: PullOptio
   const remoteHead = await fetchShare(root, remote);
   result.commit = remoteHead;
   if (!remoteHead || remoteHead === ledger.pulledCommit) return result;
-  await updateRemoteRuns(root, ledger, remoteHead);
-
+  // What changed since the last pull (diff-tree), or, the first time, every run the remote holds.
+  let ids: string[] | null = null;
+  if (ledger.pulledCommit) {
+    try {
+      const diff = await execGit(root, ['diff-tree', '-r', '-z', '--name-only', '--no-commit-id', ledger.pulledCommit, remoteHead, '--', 'runs/']);
+      ids = [...new Set(splitNul(diff).map((p) => p.split('/')[2]).filter((id): id is string => Boolean(id)))];
+    } catch {
+      ids = null; // the commit last pulled is gone: list everything
+    }
+  }
+  if (ids === null) ids = (await lsTree(root, remoteHead, ['runs/'], ['-r', '-d'])).map((l) => l.path.split('/')).filter((p) => p.length === 3).map((p) => p[2]!);
   // A run here that was not pulled is this clone's own: the remote's copy is what this clone pushed.
-  const wanted = Object.entries(ledger.remoteRuns).filter(([id, tree]) => {
-    if (ledger.pulled[id] === tree) return false;
+  const wanted = ids.filter((id) => {
     const dir = runDir(storeDir, id);
     return !fs.existsSync(dir) || fs.existsSync(path.join(dir, PULLED_MARKER));
   });
   say(`${wanted.length} run(s) to bring in from ${remote}`);
   fs.mkdirSync(runsDir(storeDir), { recursive: true });
   const snapshots: [string, string][] = [];
+  const format = await objectFormatOf(root);
   for (const batch of chunk(wanted, RUNS_PER_BATCH)) {
     const files = new Map<string, { name: string; sha: string }[]>();
-    for (const line of await lsTree(root, remoteHead, batch.map(([id]) => `${runTreePath(id)}/`))) {
-      const [, , id, name] = line.path.split('/');
-      if (!id || !name || line.type !== 'blob') continue;
-      if (!files.has(id)) files.set(id, []);
-      files.get(id)!.push({ name, sha: line.sha });
+    const trees = new Map<string, string>();
+    const read = await readTrees(root, batch.map((id) => `${remoteHead}:${runTreePath(id)}`), format);
+    for (const id of batch) {
+      const tree = read.get(`${remoteHead}:${runTreePath(id)}`);
+      if (!tree?.id) continue;
+      trees.set(id, tree.id);
+      files.set(id, tree.filter((e) => e.mode === '100644' || e.mode === '100755').map((e) => ({ name: e.name, sha: e.id })));
     }
-    const blobs = await readBlobs(root, [...files.values()].flatMap((f) => f.map((x) => x.sha)));
-    for (const [id, tree] of batch) {
+    // The first pull compares trees with what is here: an unchanged pulled run is not written again.
+    const fresh = batch.filter((id) => trees.has(id) && markerTree(storeDir, id) !== trees.get(id));
+    const blobs = await readBlobs(root, fresh.flatMap((id) => (files.get(id) ?? []).map((x) => x.sha)));
+    for (const id of fresh) {
+      const tree = trees.get(id)!;
       const entries = files.get(id) ?? [];
       const recordBlob = entries.find((e) => e.name === 'run.json');
       let record;
@@ -81,7 +95,6 @@ export async function pullRuns(cwd: string, storeDir: string, options: PullOptio
         continue;
       }
       writePulledRun(storeDir, id, entries.map((e) => ({ name: e.name, content: blobs.get(e.sha) ?? Buffer.alloc(0) })), { remote, tree, commit: remoteHead, at: new Date().toISOString() });
-      ledger.pulled[id] = tree;
       if (record.git?.snapshot) snapshots.push([id, record.git.snapshot]);
       result.runs.push({ id, name: record.name, user: record.user, host: record.host });
     }
@@ -127,6 +140,15 @@ export function pulledFrom(storeDir: string, id: string): string | null {
   try {
     const marker = JSON.parse(fs.readFileSync(path.join(runDir(storeDir, id), PULLED_MARKER), 'utf8')) as { remote?: unknown };
     return typeof marker.remote === 'string' ? marker.remote : 'a remote';
+  } catch {
+    return null;
+  }
+}
+
+function markerTree(storeDir: string, id: string): string | null {
+  try {
+    const marker = JSON.parse(fs.readFileSync(path.join(runDir(storeDir, id), PULLED_MARKER), 'utf8')) as { tree?: unknown };
+    return typeof marker.tree === 'string' ? marker.tree : null;
   } catch {
     return null;
   }

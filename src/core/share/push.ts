@@ -9,10 +9,10 @@ import { Registry } from '../registry/registry';
 import { eventLines, unionEvents } from '../registry/merge';
 import type { RunRecord } from '../runRecord';
 import { parseRunRecord, runDir, runsDir } from '../store';
-import { readLedger, saveLedger, updateRemoteRuns } from './ledger';
-import { DEFAULT_PRIVATE_TAGS, PULLED_MARKER, SHARED_FILES, SNAPSHOTS_PER_CARRIER, STDOUT_FILE, STDOUT_TAIL_BYTES, trackingRef } from './layout';
-import { existingCommits, objectFormatOf, SHARE_IDENTITY, writeBlobs, writeCarriers, writeTrees } from './objects';
-import { buildTree, readRemoteEvents } from './tree';
+import { readLedger, saveLedger } from './ledger';
+import { DEFAULT_PRIVATE_TAGS, PULLED_MARKER, REGISTRY_DIR, REGISTRY_FILE, runTreePath, shardOf, SHARED_FILES, SNAPSHOTS_PER_CARRIER, STDOUT_FILE, STDOUT_TAIL_BYTES, trackingRef } from './layout';
+import { existingCommits, fileBlobId, flatTreeId, objectFormatOf, readTrees, writeCarriers, writeShareCommit, type ObjectFormat, type ShareFile } from './objects';
+import { readRemoteEvents } from './tree';
 import { fetchShare, pushShare, resolveRemote, ShareError } from './remote';
 
 export interface PushOptions {
@@ -39,12 +39,20 @@ export interface PushResult {
 /** A run folder's shared files as they are now: when unchanged since the last push, nothing of it is read. */
 function signatureOf(dir: string): string {
   const parts: string[] = [];
+  let names: Set<string>;
+  try {
+    names = new Set(fs.readdirSync(dir));
+  } catch {
+    return '';
+  }
+  // A stat only of the files that are there: one listing instead of a failed stat per absent name.
   for (const name of [...SHARED_FILES, STDOUT_FILE]) {
+    if (!names.has(name)) continue;
     try {
       const stat = fs.statSync(path.join(dir, name));
       parts.push(`${name}:${stat.size}:${stat.mtimeMs}`);
     } catch {
-      // absent
+      // gone since the listing
     }
   }
   return parts.join('|');
@@ -86,7 +94,7 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
     if (fs.existsSync(path.join(dir, PULLED_MARKER))) continue;
     const signature = signatureOf(dir);
     if (!signature.includes('run.json:')) continue;
-    if (ledger.pushed[id] === signature && ledger.remoteRuns[id]) continue;
+    if (ledger.pushed[id] === signature) continue;
     let record: RunRecord;
     try {
       record = parseRunRecord(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'), id);
@@ -105,84 +113,102 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
   const imported = candidates.filter((c) => c.record.source && !fs.existsSync(path.join(c.dir, 'metrics.jsonl'))).map((c) => c.record.id);
   for (const problem of await materializeImportedSeries(storeDir, imported)) result.kept.push({ id: problem.id, name: problem.id, reason: problem.problem });
 
-  const objectFormat = await objectFormatOf(root);
-  const runTrees = await writeRunTrees(root, candidates);
-  const registry = new Registry(storeDir);
-  const localEvents = registry.read().events;
+  const format = await objectFormatOf(root);
+  const tails = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-share-'));
+  try {
+    // A run's files are hashed (to compare with the remote's copy) only when the remote holds that run at all.
+    const local = new Map<string, LocalRun>();
+    const localRun = (c: Candidate) => local.get(c.record.id) ?? local.set(c.record.id, runFiles(c, format, tails)).get(c.record.id)!;
+    const registry = new Registry(storeDir);
+    const localEvents = registry.read().events;
 
-  for (let attempt = 1; attempt <= (options.attempts ?? 10); attempt++) {
-    result.attempts = attempt;
-    const remoteHead = await fetchShare(root, remote);
-    await updateRemoteRuns(root, ledger, remoteHead);
-    const toSend = candidates.filter((c) => runTrees.get(c.record.id) !== ledger.remoteRuns[c.record.id]);
-    const remoteEvents = remoteHead ? await readRemoteEvents(root, remoteHead) : { events: [], blob: null };
-    const events = unionEvents(remoteEvents.events, localEvents);
-    const newEvents = events.length - unionEvents(remoteEvents.events, []).length;
-    result.runs = toSend.map((c) => ({ id: c.record.id, name: c.record.name }));
-    result.registryEvents = newEvents;
-    if (options.dryRun || (toSend.length === 0 && newEvents === 0)) {
-      if (!options.dryRun) {
+    for (let attempt = 1; attempt <= (options.attempts ?? 10); attempt++) {
+      result.attempts = attempt;
+      const remoteHead = await fetchShare(root, remote);
+      // What the remote holds of the changed runs only: the trees of their shards, whatever it holds besides.
+      const remoteTrees = remoteHead ? await remoteRunTrees(root, remoteHead, candidates.map((c) => c.record.id), format) : new Map<string, string>();
+      const toSend = candidates.filter((c) => !remoteTrees.has(c.record.id) || localRun(c).tree() !== remoteTrees.get(c.record.id)).map(localRun);
+      const remoteEvents = remoteHead ? await readRemoteEvents(root, remoteHead) : { events: [], blob: null };
+      const events = unionEvents(remoteEvents.events, localEvents);
+      const newEvents = events.length - unionEvents(remoteEvents.events, []).length;
+      result.runs = toSend.map((run) => ({ id: run.id, name: run.name }));
+      result.registryEvents = newEvents;
+      if (options.dryRun || (toSend.length === 0 && newEvents === 0)) {
+        if (!options.dryRun && candidates.length) {
+          for (const c of candidates) ledger.pushed[c.record.id] = c.signature;
+          saveLedger(storeDir, remote, ledger);
+        }
+        result.commit = remoteHead;
+        return result;
+      }
+      say(`sending ${toSend.length} run(s) and ${newEvents} registry event(s) to ${remote}`);
+      const snapshots = [...new Set(toSend.map((run) => run.snapshot).filter((s): s is string => Boolean(s)))];
+      const now = Date.now();
+      const carrier = await writeCarriers(root, [...(await existingCommits(root, snapshots))], SNAPSHOTS_PER_CARRIER, format, now);
+      const files: ShareFile[] = toSend.flatMap((run) => run.files.map((f) => ({ path: `${runTreePath(run.id)}/${f.name}`, from: f.file })));
+      if (newEvents > 0) files.push({ path: `${REGISTRY_DIR}/${REGISTRY_FILE}`, from: Buffer.from(eventLines(events), 'utf8') });
+      const message = `runlens: ${toSend.length} run(s), ${newEvents} registry event(s) from ${userAtHost()}`;
+      const commit = await writeShareCommit(root, remoteHead, carrier, files, message, now);
+      if (await pushShare(root, remote, commit, remoteHead)) {
+        await execGit(root, ['update-ref', trackingRef(remote), commit]);
         for (const c of candidates) ledger.pushed[c.record.id] = c.signature;
         saveLedger(storeDir, remote, ledger);
+        result.commit = commit;
+        return result;
       }
-      result.commit = remoteHead;
-      return result;
+      say(`someone pushed to ${remote} first; fetching and trying again (${attempt})`);
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 250 * attempt));
     }
-    say(`sending ${toSend.length} run(s) and ${newEvents} registry event(s) to ${remote}`);
-    const tree = await buildTree(root, remoteHead, toSend.map((c) => [c.record.id, runTrees.get(c.record.id)!]), newEvents > 0 ? eventLines(events) : null);
-    const snapshots = [...new Set(toSend.map((c) => c.record.git?.snapshot).filter((s): s is string => Boolean(s)))];
-    const present = [...(await existingCommits(root, snapshots))];
-    const now = Date.now();
-    const carrier = await writeCarriers(root, present, SNAPSHOTS_PER_CARRIER, objectFormat, now);
-    const parents = [remoteHead, carrier].filter((p): p is string => Boolean(p));
-    const message = `runlens: ${toSend.length} run(s), ${newEvents} registry event(s) from ${userAtHost()}`;
-    const commit = (await execGit(root, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], { ...process.env, ...SHARE_IDENTITY })).trim();
-    if (await pushShare(root, remote, commit, remoteHead)) {
-      await execGit(root, ['update-ref', trackingRef(remote), commit]);
-      for (const c of toSend) ledger.remoteRuns[c.record.id] = runTrees.get(c.record.id)!;
-      ledger.remoteCommit = commit;
-      for (const c of candidates) ledger.pushed[c.record.id] = c.signature;
-      saveLedger(storeDir, remote, ledger);
-      result.commit = commit;
-      return result;
-    }
-    say(`someone pushed to ${remote} first; fetching and trying again (${attempt})`);
-    await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 250 * attempt));
+  } finally {
+    fs.rmSync(tails, { recursive: true, force: true });
   }
   throw new ShareError(`${remote} kept moving: ${options.attempts ?? 10} pushes in a row were overtaken; try again`);
 }
 
-/** Each candidate's run tree: its shared files as blobs, the output log as its tail. */
-async function writeRunTrees(root: string, candidates: Candidate[]): Promise<Map<string, string>> {
-  const files: string[] = [];
-  const owners: { id: string; name: string }[] = [];
-  const tails = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-share-'));
-  try {
-    for (const { record, dir } of candidates) {
-      for (const name of SHARED_FILES) {
-        const file = path.join(dir, name);
-        if (!fs.existsSync(file)) continue;
-        files.push(file);
-        owners.push({ id: record.id, name });
-      }
-      const log = path.join(dir, STDOUT_FILE);
-      if (fs.existsSync(log)) {
-        files.push(tailOf(log, path.join(tails, record.id)));
-        owners.push({ id: record.id, name: STDOUT_FILE });
-      }
-    }
-    const shas = await writeBlobs(root, files);
-    const byRun = new Map<string, Map<string, string>>();
-    owners.forEach(({ id, name }, i) => {
-      if (!byRun.has(id)) byRun.set(id, new Map());
-      byRun.get(id)!.set(name, `100644 blob ${shas[i]}`);
-    });
-    const ids = [...byRun.keys()];
-    const trees = await writeTrees(root, ids.map((id) => byRun.get(id)!));
-    return new Map(ids.map((id, i) => [id, trees[i]!]));
-  } finally {
-    fs.rmSync(tails, { recursive: true, force: true });
+/**
+ * The remote's tree of each of `ids` it holds: its runs tree read once for the shards' ids, then
+ * only the shards of `ids`, all by id through one `cat-file --batch` each.
+ */
+async function remoteRunTrees(root: string, head: string, ids: string[], format: ObjectFormat): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (ids.length === 0) return out;
+  const runsTree = (await readTrees(root, [`${head}:runs`], format)).get(`${head}:runs`);
+  if (!runsTree) return out;
+  const shardIds = new Map(runsTree.map((e) => [e.name, e.id]));
+  const wanted = [...new Set(ids.map(shardOf))].filter((s) => shardIds.has(s));
+  const shards = await readTrees(root, wanted.map((s) => shardIds.get(s)!), format);
+  const want = new Set(ids);
+  for (const entries of shards.values()) for (const e of entries) if (want.has(e.name)) out.set(e.name, e.id);
+  return out;
+}
+
+interface LocalRun {
+  id: string;
+  name: string;
+  snapshot: string | null;
+  files: { name: string; file: string }[];
+  /** Its tree's id as git would compute it (hashing its files): equal to the remote's when the remote holds this very state. */
+  tree: () => string;
+}
+
+/** A candidate's shared files (the output log as its tail, in `tails`); hashed only when asked for its tree. */
+function runFiles(candidate: Candidate, format: ObjectFormat, tails: string): LocalRun {
+  const { record, dir } = candidate;
+  const files: LocalRun['files'] = [];
+  for (const name of SHARED_FILES) {
+    const file = path.join(dir, name);
+    if (fs.existsSync(file)) files.push({ name, file });
   }
+  const log = path.join(dir, STDOUT_FILE);
+  if (fs.existsSync(log)) files.push({ name: STDOUT_FILE, file: tailOf(log, path.join(tails, record.id)) });
+  let tree: string | null = null;
+  return {
+    id: record.id,
+    name: record.name,
+    snapshot: record.git?.snapshot ?? null,
+    files,
+    tree: () => (tree ??= flatTreeId(format, files.map((f) => ({ name: f.name, id: fileBlobId(format, f.file).id })))),
+  };
 }
 
 /** The file itself when small; else its last STDOUT_TAIL_BYTES from a line start, written to `to`. */

@@ -1,0 +1,206 @@
+/**
+ * Sharing through git against a remote that already holds 100,000 runs (made
+ * by plumbing, `git fast-import`, not by 100,000 pushes): push of 1 and of
+ * 1,000 new runs against `git push` of the same commit, pull of 1,000 new
+ * runs against `git fetch` of the same objects, no-op push and pull; and the
+ * reason for the layout, a no-op `git push` to a remote with a ref per run.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { serializeRunRecord } from '../src/core/store';
+import { runTreePath } from '../src/core/share/layout';
+import { makeRecord, rng } from '../test/helpers/runFactory';
+import type { RunRecord } from '../src/core/runRecord';
+import type { BenchRow } from './row';
+
+const REMOTE_RUNS = 100_000;
+const PROJECT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(PROJECT, 'dist', 'cli.js');
+const ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+
+function log(text: string): void {
+  process.stderr.write(`[bench] ${text}\n`);
+}
+
+function git(cwd: string, args: string[], input?: string | Buffer): string {
+  return execFileSync('git', args, { cwd, env: ENV, encoding: 'utf8', input, maxBuffer: 1024 * 1024 * 1024 });
+}
+
+function timed(work: () => void): number {
+  const start = performance.now();
+  work();
+  return performance.now() - start;
+}
+
+function runlens(cwd: string, args: string[]): string {
+  const out = spawnSync(process.execPath, [CLI, ...args], { cwd, env: ENV, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (out.status !== 0) throw new Error(`runlens ${args.join(' ')}: ${out.stderr}`);
+  return out.stdout;
+}
+
+function record(random: () => number, i: number, snapshot: string | null): RunRecord {
+  const r = makeRecord(random, { startedMs: Date.UTC(2026, 0, 1) + i * 1000, host: `node${i % 50}` });
+  r.status = 'finished';
+  r.exitCode = 0;
+  r.endedAt = new Date(Date.parse(r.startedAt) + 60_000).toISOString();
+  r.metricsSummary = { lines: 3, lastStep: 2, metrics: { loss: { last: 0.1, min: 0.1, max: 1, count: 3, nan: 0, lastStep: 2 } }, malformed: 0, malformedSamples: [] };
+  if (r.git) r.git.snapshot = snapshot ?? r.git.snapshot;
+  if (!snapshot) r.git = null;
+  return r;
+}
+
+const METRICS = '{"step":0,"loss":1}\n{"step":1,"loss":0.5}\n{"step":2,"loss":0.1}\n';
+
+/** The remote's share commit with REMOTE_RUNS runs, written by one `git fast-import`. */
+export function makeRemote(remote: string): void {
+  git(path.dirname(remote), ['init', '-q', '--bare', '-b', 'main', remote]);
+  const random = rng(7);
+  const parts: string[] = ['blob\nmark :1\n', `data ${Buffer.byteLength(METRICS)}\n${METRICS}\n`];
+  const files: string[] = [];
+  for (let i = 0; i < REMOTE_RUNS; i++) {
+    const text = serializeRunRecord(record(random, i, null));
+    parts.push(`blob\nmark :${i + 2}\ndata ${Buffer.byteLength(text)}\n${text}\n`);
+    const id = JSON.parse(text).id as string;
+    files.push(`M 100644 :${i + 2} ${runTreePath(id)}/run.json\nM 100644 :1 ${runTreePath(id)}/metrics.jsonl\n`);
+  }
+  const message = 'runlens: 100,000 runs';
+  parts.push(`commit refs/runlens/share/runs\ncommitter b <b@b> 1767225600 +0000\ndata ${message.length}\n${message}\n`, ...files, '\n');
+  git(remote, ['fast-import', '--quiet'], parts.join(''));
+}
+
+/** A clone with a commit of its own and `origin` at `remote`. */
+export function makeClone(dir: string, remote: string): void {
+  git(path.dirname(dir), ['init', '-q', '-b', 'main', dir]);
+  fs.writeFileSync(path.join(dir, 'train.py'), 'print(1)\n');
+  git(dir, ['add', '-A']);
+  git(dir, ['commit', '-qm', 'train']);
+  git(dir, ['remote', 'add', 'origin', remote]);
+}
+
+/** `count` finished runs in `clone`'s store, each with a real snapshot commit of its own. */
+export function addRuns(clone: string, count: number, seed: number): void {
+  const head = git(clone, ['rev-parse', 'HEAD']).trim();
+  const stream: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const body = `snapshot ${seed}-${i}\n`;
+    stream.push(`commit refs/bench/snapshots\nmark :${i + 1}\ncommitter b <b@b> 1767225600 +0000\ndata 4\nsnap\nfrom ${head}\nM 100644 inline notes.txt\ndata ${body.length}\n${body}\n`);
+  }
+  const marks = path.join(os.tmpdir(), `runlens-bench-marks-${process.pid}`);
+  git(clone, ['fast-import', '--quiet', `--export-marks=${marks}`], stream.join(''));
+  const snapshots = fs.readFileSync(marks, 'utf8').trim().split('\n').map((l) => l.split(' ')[1]!);
+  fs.rmSync(marks);
+  git(clone, ['update-ref', '-d', 'refs/bench/snapshots']);
+  const random = rng(seed);
+  const refs: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const r = record(random, 200_000 + seed * 10_000 + i, snapshots[i]!);
+    const dir = path.join(clone, '.runlens', 'runs', r.id);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'run.json'), serializeRunRecord(r));
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), METRICS);
+    refs.push(`update refs/runlens/runs/${r.id} ${snapshots[i]}\n`);
+  }
+  git(clone, ['update-ref', '--stdin'], refs.join(''));
+}
+
+function copyRepo(from: string, to: string): void {
+  fs.rmSync(to, { recursive: true, force: true });
+  execFileSync('cp', ['-a', from, to]);
+}
+
+export async function benchShare(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-share-')));
+  try {
+    log(`making a remote that shares ${REMOTE_RUNS.toLocaleString('en')} runs (fast-import)…`);
+    const remote = path.join(root, 'remote.git');
+    makeRemote(remote);
+
+    // Why one ref: the same no-op push to a remote that holds a ref per run.
+    log('the layout: a no-op git push to a remote with a ref per run…');
+    const perRef = path.join(root, 'per-ref.git');
+    copyRepo(remote, perRef);
+    const share = git(perRef, ['rev-parse', 'refs/runlens/share/runs']).trim();
+    const fake = Array.from({ length: REMOTE_RUNS }, (_, i) => `create refs/runlens/runs/${String(i).padStart(26, '0')} ${share}\n`).join('');
+    git(perRef, ['update-ref', '--stdin'], fake);
+    git(perRef, ['pack-refs', '--all']);
+    const probe = path.join(root, 'probe');
+    makeClone(probe, remote);
+    git(probe, ['push', '-q', remote, 'main']);
+    git(probe, ['push', '-q', perRef, 'main']);
+    const noopPush = (to: string) => Math.min(...[0, 1, 2].map(() => timed(() => git(probe, ['push', '-q', to, 'main']))));
+    const perRefMs = noopPush(perRef);
+    const oneRefMs = noopPush(remote);
+    rows.push({
+      figure: `no-op git push to a remote holding ${REMOTE_RUNS.toLocaleString('en')} runs as a ref each (the layout RunLens does not use)`,
+      measured: `${perRefMs.toFixed(0)} ms`,
+      floor: `${oneRefMs.toFixed(0)} ms the same push, runs in one ref`,
+      ratio: `${(perRefMs / oneRefMs).toFixed(1)}×`,
+      target: 'the reason for one ref',
+      ok: perRefMs > oneRefMs,
+    });
+    fs.rmSync(perRef, { recursive: true, force: true });
+
+    const pusher = path.join(root, 'pusher');
+    const puller = path.join(root, 'puller');
+    makeClone(pusher, remote);
+    makeClone(puller, remote);
+    log('first contact: the pusher lists the remote once, the puller brings in 100,000 runs…');
+    const firstPush = timed(() => runlens(pusher, ['push']));
+    const firstPull = timed(() => runlens(puller, ['pull']));
+    log(`first push ${firstPush.toFixed(0)} ms, first pull ${(firstPull / 1000).toFixed(1)} s`);
+
+    const noop = (repo: string, args: string[]) => [0, 1, 2].map(() => timed(() => runlens(repo, args))).sort((a, b) => a - b)[1]!;
+    const noopPushMs = noop(pusher, ['push']);
+    const noopPullMs = noop(puller, ['pull']);
+    rows.push({ figure: `no-op runlens push, remote holding ${REMOTE_RUNS.toLocaleString('en')} runs (median of 3)`, measured: `${noopPushMs.toFixed(0)} ms`, floor: `${oneRefMs.toFixed(0)} ms no-op git push`, ratio: `${(noopPushMs / oneRefMs).toFixed(1)}×`, target: '< 1 s', ok: noopPushMs < 1000 });
+    rows.push({ figure: `no-op runlens pull, remote holding ${REMOTE_RUNS.toLocaleString('en')} runs (median of 3)`, measured: `${noopPullMs.toFixed(0)} ms`, floor: `${oneRefMs.toFixed(0)} ms no-op git push`, ratio: `${(noopPullMs / oneRefMs).toFixed(1)}×`, target: '< 1 s', ok: noopPullMs < 1000 });
+
+    for (const count of [1, 1000]) {
+      addRuns(pusher, count, count);
+      const before = path.join(root, `remote-before-${count}.git`);
+      copyRepo(remote, before);
+      const pushMs = timed(() => runlens(pusher, ['push']));
+      const pushed = git(pusher, ['rev-parse', 'refs/runlens/share-remotes/origin']).trim();
+      const floorMs = timed(() => git(pusher, ['push', '-q', before, `${pushed}:refs/runlens/share/runs`]));
+      fs.rmSync(before, { recursive: true, force: true });
+      const targetOk = pushMs <= 2 * floorMs && (count !== 1 || pushMs < 2000);
+      rows.push({
+        figure: `runlens push of ${count.toLocaleString('en')} new run(s) with their snapshots, remote holding ${REMOTE_RUNS.toLocaleString('en')}`,
+        measured: `${pushMs.toFixed(0)} ms`,
+        floor: `${floorMs.toFixed(0)} ms git push of the same commit`,
+        ratio: `${(pushMs / floorMs).toFixed(2)}×`,
+        target: count === 1 ? '< 2 s, ≤ 2× floor' : '≤ 2× floor',
+        ok: targetOk,
+      });
+    }
+    const pullerCopy = path.join(root, 'puller-copy');
+    fs.mkdirSync(pullerCopy);
+    copyRepo(path.join(puller, '.git'), path.join(pullerCopy, '.git'));
+    const pullMs = timed(() => runlens(puller, ['pull']));
+    const fetchMs = timed(() => git(pullerCopy, ['fetch', '-q', '--no-tags', 'origin', '+refs/runlens/share/runs:refs/runlens/share-remotes/origin']));
+    const pulled = fs.readdirSync(path.join(puller, '.runlens', 'runs')).length;
+    if (pulled !== REMOTE_RUNS + 1001) throw new Error(`the puller holds ${pulled} runs`);
+    rows.push({
+      figure: `runlens pull of 1,001 new runs (writes their folders and snapshot refs), remote holding ${REMOTE_RUNS.toLocaleString('en')}`,
+      measured: `${pullMs.toFixed(0)} ms`,
+      floor: `${fetchMs.toFixed(0)} ms git fetch of the same objects`,
+      ratio: `${(pullMs / fetchMs).toFixed(2)}×`,
+      target: '≤ 2× floor',
+      ok: pullMs <= 2 * fetchMs,
+    });
+    rows.push({
+      figure: `first runlens pull of ${REMOTE_RUNS.toLocaleString('en')} runs into an empty clone (once per clone)`,
+      measured: `${(firstPull / 1000).toFixed(1)} s`,
+      floor: '—',
+      ratio: '—',
+      target: 'none: reported',
+      ok: true,
+    });
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  return rows;
+}
