@@ -17,6 +17,9 @@ const SAVE_DELAY_MS = 5000;
  * kept fresh from the run folders (a watcher, and a poll every second while a
  * run is live, so a new metric line shows within a second), and the registry.
  */
+/** How often a store that does not exist yet is looked for. */
+const STORE_LOOK_MS = 2000;
+
 export class WorkspaceRuns implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -37,9 +40,36 @@ export class WorkspaceRuns implements vscode.Disposable {
     readonly storeDir: string,
     readonly repoRoot: string | null,
   ) {
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(storeDir), '{runs/**,registry/**}'));
+    this.watchStore();
+  }
+
+  /**
+   * A watcher on the store's runs and registry. A watcher based on a folder that does not exist
+   * yet never fires (a workspace before its first run, seen in code-server), so a store inside the
+   * workspace folder is watched through the folder, and a store that is not there yet is looked for
+   * every two seconds until it is, then watched from its own folder.
+   */
+  private watchStore(): void {
     const soon = () => this.scheduleRefresh();
-    this.disposables.push(watcher, watcher.onDidCreate(soon), watcher.onDidChange(soon), watcher.onDidDelete(soon));
+    const watch = (pattern: vscode.RelativePattern) => {
+      const watcher = vscode.workspace.createFileSystemWatcher(pattern);
+      this.disposables.push(watcher, watcher.onDidCreate(soon), watcher.onDidChange(soon), watcher.onDidDelete(soon));
+    };
+    const inFolder = path.relative(this.folder.uri.fsPath, this.storeDir);
+    const insideFolder = Boolean(inFolder) && !inFolder.startsWith('..') && !path.isAbsolute(inFolder);
+    const storeWatch = () =>
+      watch(insideFolder ? new vscode.RelativePattern(this.folder, `${inFolder.split(path.sep).join('/')}/{runs/**,registry/**}`) : new vscode.RelativePattern(vscode.Uri.file(this.storeDir), '{runs/**,registry/**}'));
+    if (fs.existsSync(this.storeDir)) {
+      storeWatch();
+      return;
+    }
+    const look = setInterval(() => {
+      if (this.disposed || !fs.existsSync(this.storeDir)) return;
+      clearInterval(look);
+      storeWatch();
+      soon();
+    }, STORE_LOOK_MS);
+    this.disposables.push({ dispose: () => clearInterval(look) });
   }
 
   static async create(folder: vscode.WorkspaceFolder): Promise<WorkspaceRuns> {

@@ -792,6 +792,8 @@ async function recordTests() {
       const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
       await icon.waitFor({ state: 'visible', timeout: 120_000 });
       await icon.click();
+      // The view's title actions are there once RunLens is active: the palette lists its tasks from then on.
+      await page.locator(`${view} .pane-header .action-label[aria-label^="Run Training"]`).first().waitFor({ timeout: 120_000 });
       await quickInput(page, 'F1', '>Tasks: Run Task', 'Tasks: Run Task');
       const taskRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train small' }).first();
       await taskRow.waitFor({ timeout: 60_000 });
