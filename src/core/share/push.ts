@@ -36,26 +36,20 @@ export interface PushResult {
   attempts: number;
 }
 
-/** A run folder's shared files as they are now: when unchanged since the last push, nothing of it is read. */
+/**
+ * A run folder's state, cheaply: its own mtime and its run.json's. A file is added to a run folder by
+ * a rename (its mtime moves) and run.json is replaced when a run ends, while the files appended in
+ * place (metrics, output) grow only while the run is running, which is never pushed. Two stats per
+ * run: with thousands of own runs, a stat per shared file was most of a push (bench).
+ */
 function signatureOf(dir: string): string {
-  const parts: string[] = [];
-  let names: Set<string>;
   try {
-    names = new Set(fs.readdirSync(dir));
+    const folder = fs.statSync(dir);
+    const record = fs.statSync(path.join(dir, 'run.json'));
+    return `${folder.mtimeMs}:${record.size}:${record.mtimeMs}`;
   } catch {
     return '';
   }
-  // A stat only of the files that are there: one listing instead of a failed stat per absent name.
-  for (const name of [...SHARED_FILES, STDOUT_FILE]) {
-    if (!names.has(name)) continue;
-    try {
-      const stat = fs.statSync(path.join(dir, name));
-      parts.push(`${name}:${stat.size}:${stat.mtimeMs}`);
-    } catch {
-      // gone since the listing
-    }
-  }
-  return parts.join('|');
 }
 
 interface Candidate {
@@ -91,10 +85,9 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
   }
   for (const id of names) {
     const dir = runDir(storeDir, id);
-    if (fs.existsSync(path.join(dir, PULLED_MARKER))) continue;
     const signature = signatureOf(dir);
-    if (!signature.includes('run.json:')) continue;
-    if (ledger.pushed[id] === signature) continue;
+    if (!signature || ledger.pushed[id] === signature) continue;
+    if (fs.existsSync(path.join(dir, PULLED_MARKER))) continue;
     let record: RunRecord;
     try {
       record = parseRunRecord(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'), id);
@@ -122,9 +115,13 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
     const registry = new Registry(storeDir);
     const localEvents = registry.read().events;
 
+    const known = (await execGit(root, ['rev-parse', '-q', '--verify', `${trackingRef(remote)}^{commit}`])).trim() || null;
     for (let attempt = 1; attempt <= (options.attempts ?? 10); attempt++) {
       result.attempts = attempt;
-      const remoteHead = await fetchShare(root, remote);
+      // The first attempt builds on the remote's commit as last seen here: when nobody pushed since (the
+      // usual case), the push goes without a fetch first; when somebody did, the lease refuses it, and
+      // the next attempt fetches.
+      const remoteHead = attempt === 1 && known ? known : await fetchShare(root, remote);
       // What the remote holds of the changed runs only: the trees of their shards, whatever it holds besides.
       const remoteTrees = remoteHead ? await remoteRunTrees(root, remoteHead, candidates.map((c) => c.record.id), format) : new Map<string, string>();
       const toSend = candidates.filter((c) => !remoteTrees.has(c.record.id) || localRun(c).tree() !== remoteTrees.get(c.record.id)).map(localRun);
