@@ -165,13 +165,15 @@ describe('runlens push and pull', () => {
     assert.equal(run.user, runs(a)[0]!.user);
     assert.ok(fs.existsSync(path.join(b, '.runlens', 'runs', id, 'pulled-from.json')));
     // The snapshot travelled: the uncommitted change is in B's copy of the run's code.
-    const file = git(b, 'show', `refs/runlens/runs/${id}:train.py`);
+    const file = git(b, 'show', `${run.git!.snapshot}:train.py`);
     assert.match(file, /local change, never committed/);
+    // As on a teammate's machine: A's clone is not there to read from.
+    fs.renameSync(a, `${a}-elsewhere`);
     const again = runCli(['reproduce', id], b);
     assert.equal(again.code, 0, again.stderr);
     const reproductions = runs(b).filter((r) => r.reproduces === id);
     assert.equal(reproductions.length, 1);
-    assert.equal(reproductions[0]!.metricsSummary?.metrics.loss?.last, runs(a)[0]!.metricsSummary?.metrics.loss?.last);
+    assert.equal(reproductions[0]!.metricsSummary?.metrics.loss?.last, run.metricsSummary?.metrics.loss?.last);
     // B pushes its own run: the pulled one is not sent again.
     const pushed = cli(b, ['push']);
     assert.doesNotMatch(pushed, new RegExp(`pushed ${id}`));

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HashCache, hashPath } from '../dataHash';
+import { pulledFrom } from '../share/pull';
 import { execGit } from '../git/gitClient';
 import type { ParamValue } from '../params';
 import { RunRecorder } from '../record/recorder';
@@ -83,8 +84,14 @@ async function plan(options: ReproduceOptions): Promise<{ original: RunRecord; r
     throw new ReproductionRefused(`${label} was recorded outside a git repository${original.gitError ? ` (${original.gitError})` : ''}: there is no code snapshot to reproduce it from`);
   }
   const git = original.git;
-  const repoRoot = fs.existsSync(git.root) ? git.root : path.dirname(options.storeDir);
-  if (!(await gitOk(repoRoot, ['rev-parse', '-q', '--verify', `${git.ref}^{commit}`]))) {
+  // A teammate's run (runlens pull) names their clone's folder and ref: its snapshot is here without a
+  // ref of its own, reachable from the share tracking ref, and this clone is where it is reproduced.
+  const pulled = pulledFrom(options.storeDir, original.id) !== null;
+  const repoRoot = !pulled && fs.existsSync(git.root) ? git.root : path.dirname(options.storeDir);
+  if (pulled && !(await gitOk(repoRoot, ['rev-parse', '-q', '--verify', `${git.snapshot}^{commit}`]))) {
+    throw new ReproductionRefused(`the snapshot of ${label} (${git.snapshot.slice(0, 12)}) did not come with it: pull again from the remote it was shared through`);
+  }
+  if (!pulled && !(await gitOk(repoRoot, ['rev-parse', '-q', '--verify', `${git.ref}^{commit}`]))) {
     const objectLeft = await gitOk(repoRoot, ['rev-parse', '-q', '--verify', `${git.snapshot}^{commit}`]);
     throw new ReproductionRefused(
       `the snapshot of ${label} is gone: ${git.ref} no longer exists` +

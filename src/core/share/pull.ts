@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execGit, execGitInput, splitNul } from '../git/gitClient';
+import { execGit, splitNul } from '../git/gitClient';
 import { excludeFromGit, locateRepository } from '../git/repository';
-import { snapshotRef } from '../git/snapshot';
 import { Registry } from '../registry/registry';
 import { parseRunRecord, runDir, runsDir } from '../store';
 import { readLedger, saveLedger } from './ledger';
@@ -32,9 +31,9 @@ const RUNS_PER_BATCH = 500;
 /**
  * `runlens pull`: brings in the remote's shared runs that this clone lacks
  * or holds in an older state, as read-only runs (a `pulled-from.json` in
- * their folder) with their author and host, their snapshot commits under
- * refs/runlens/runs/<id> so their code opens, and the registry's events as
- * a union. Only `refs/runlens/*` refs move; branches, the index and the work
+ * their folder) with their author and host, their snapshot commits (kept
+ * reachable by the tracking ref, so their code opens), and the registry's
+ * events as a union. Only `refs/runlens/*` refs move; branches, the index and the work
  * tree are never touched.
  */
 export async function pullRuns(cwd: string, storeDir: string, options: PullOptions = {}): Promise<PullResult> {
@@ -100,10 +99,11 @@ export async function pullRuns(cwd: string, storeDir: string, options: PullOptio
     }
     say(`${result.runs.length} of ${wanted.length} run(s) in`);
   }
-  // The snapshots came with the share commit: a ref each here makes them a run's code like any other.
+  // The snapshots came with the share commit and stay reachable from the tracking ref (the share
+  // history only grows), so a pulled run needs no ref of its own: 100,000 pulled runs would otherwise
+  // be 100,000 refs in the clone. Said when one did not come.
   const present = await existingCommits(root, snapshots.map(([, sha]) => sha));
-  const updates = snapshots.filter(([, sha]) => present.has(sha)).map(([id, sha]) => `update ${snapshotRef(id)} ${sha}\n`);
-  if (updates.length) await execGitInput(root, ['update-ref', '--stdin'], updates.join(''));
+  for (const [id, sha] of snapshots) if (!present.has(sha)) result.problems.push({ id, reason: `its snapshot ${sha.slice(0, 12)} did not come with the share commit; its code cannot be opened here` });
   const { events } = await readRemoteEvents(root, remoteHead);
   result.registryEvents = new Registry(storeDir).merge(events);
   ledger.pulledCommit = remoteHead;
