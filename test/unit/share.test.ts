@@ -6,6 +6,8 @@ import { describe, test } from 'node:test';
 import type { RunRecord } from '../../src/core/runRecord';
 import { foldEvents, type RegistryEvent } from '../../src/core/registry/events';
 import { writeShareCommit } from '../../src/core/share/objects';
+import { serializeRunRecord } from '../../src/core/store';
+import { makeRecord, rng } from '../helpers/runFactory';
 import { exited, git, runCli, startCli, tempDir, write } from '../helpers/repo';
 
 /**
@@ -201,6 +203,26 @@ describe('runlens push and pull', () => {
     cli(b, ['pull']);
     assert.match(cli(b, ['pull']), /^0 run\(s\) and 0 registry event\(s\) pulled/m);
     assert.deepEqual(runs(b).map((r) => r.name), ['open'], 'the private run stayed in A');
+  });
+
+  test("a hostile remote cannot write outside a run's folder or add files to it: names that are not run ids, and files a push never sends, are left out", async () => {
+    const { remote, clones } = makeTeam(1);
+    const [b] = clones as [string];
+    const record = makeRecord(rng(5), { host: 'elsewhere' });
+    record.status = 'finished';
+    record.git = null;
+    const id = record.id;
+    const commit = await writeShareCommit(remote, null, null, [
+      { path: `runs/${id.slice(-2)}/${id}/run.json`, from: Buffer.from(serializeRunRecord(record)) },
+      { path: `runs/${id.slice(-2)}/${id}/hooks.sh`, from: Buffer.from('#!/bin/sh\necho owned\n') },
+      { path: 'runs/xy/not-a-run/run.json', from: Buffer.from('{}') },
+    ], 'hostile', Date.now());
+    git(remote, 'update-ref', 'refs/runlens/share/runs', commit);
+    const out = runCli(['pull'], b);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /run not-a-run from origin was not taken in: not a run id; left out/);
+    assert.deepEqual(fs.readdirSync(path.join(b, '.runlens', 'runs', id)).sort(), ['pulled-from.json', 'run.json']);
+    assert.ok(!fs.existsSync(path.join(b, '.runlens', 'runs', 'not-a-run')));
   });
 
   test('no remote: one line that says what to do, exit 1', () => {

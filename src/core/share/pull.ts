@@ -3,9 +3,10 @@ import * as path from 'node:path';
 import { execGit, splitNul } from '../git/gitClient';
 import { excludeFromGit, locateRepository } from '../git/repository';
 import { Registry } from '../registry/registry';
+import { isRunId } from '../runId';
 import { parseRunRecord, runDir, runsDir } from '../store';
 import { readLedger, saveLedger } from './ledger';
-import { PULLED_MARKER, runTreePath } from './layout';
+import { PULLED_MARKER, runTreePath, SHARED_FILES, STDOUT_FILE } from './layout';
 import { chunk, existingCommits, lsTree, objectFormatOf, readBlobs, readTrees } from './objects';
 import { fetchShare, resolveRemote } from './remote';
 import { readRemoteEvents } from './tree';
@@ -24,6 +25,8 @@ export interface PullResult {
   problems: { id: string; reason: string }[];
   commit: string | null;
 }
+
+const SHAREABLE = new Set([...SHARED_FILES, STDOUT_FILE]);
 
 /** Runs are written this many at a time: a pull of 100,000 runs never holds them all in memory. */
 const RUNS_PER_BATCH = 500;
@@ -59,6 +62,9 @@ export async function pullRuns(cwd: string, storeDir: string, options: PullOptio
     }
   }
   if (ids === null) ids = (await lsTree(root, remoteHead, ['runs/'], ['-r', '-d'])).map((l) => l.path.split('/')).filter((p) => p.length === 3).map((p) => p[2]!);
+  // Names come from the remote's trees: only what is a run id is a run here (no '..', no path).
+  for (const id of ids) if (!isRunId(id)) result.problems.push({ id: id.slice(0, 60), reason: 'not a run id; left out' });
+  ids = ids.filter(isRunId);
   // A run here that was not pulled is this clone's own: the remote's copy is what this clone pushed.
   const wanted = ids.filter((id) => {
     const dir = runDir(storeDir, id);
@@ -121,7 +127,8 @@ function writePulledRun(storeDir: string, id: string, files: { name: string; con
   fs.rmSync(staging, { recursive: true, force: true });
   fs.mkdirSync(staging);
   for (const { name, content } of files) {
-    if (name.includes('/') || name.startsWith('.') || name === PULLED_MARKER) continue;
+    // Only the files a push sends: a remote cannot put anything else into a run folder.
+    if (!SHAREABLE.has(name)) continue;
     fs.writeFileSync(path.join(staging, name), content);
   }
   fs.writeFileSync(path.join(staging, PULLED_MARKER), JSON.stringify(marker, null, 2) + '\n');

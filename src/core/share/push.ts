@@ -75,7 +75,7 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
   const ledger = readLedger(storeDir, remote);
   const result: PushResult = { remote, runs: [], kept: [], registryEvents: 0, commit: null, attempts: 0 };
 
-  // Which runs changed since they were last pushed: a stat of their files, and run.json read only for those.
+  // Which runs changed since they were last pushed: two stats each, and run.json read only for those.
   const candidates: Candidate[] = [];
   let names: string[] = [];
   try {
@@ -120,8 +120,8 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
       result.attempts = attempt;
       // The first attempt builds on the remote's commit as last seen here: when nobody pushed since (the
       // usual case), the push goes without a fetch first; when somebody did, the lease refuses it, and
-      // the next attempt fetches.
-      const remoteHead = attempt === 1 && known ? known : await fetchShare(root, remote);
+      // the next attempt fetches. A dry run always asks the remote, to list what it lacks now.
+      const remoteHead = attempt === 1 && known && !options.dryRun ? known : await fetchShare(root, remote);
       // What the remote holds of the changed runs only: the trees of their shards, whatever it holds besides.
       const remoteTrees = remoteHead ? await remoteRunTrees(root, remoteHead, candidates.map((c) => c.record.id), format) : new Map<string, string>();
       const toSend = candidates.filter((c) => !remoteTrees.has(c.record.id) || localRun(c).tree() !== remoteTrees.get(c.record.id)).map(localRun);
