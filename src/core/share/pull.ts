@@ -6,10 +6,10 @@ import { Registry } from '../registry/registry';
 import { isRunId } from '../runId';
 import { parseRunRecord, runDir, runsDir } from '../store';
 import { readLedger, saveLedger } from './ledger';
-import { PULLED_MARKER, runTreePath, SHARED_FILES, STDOUT_FILE } from './layout';
+import { PULLED_MARKER, SHARED_FILES, STDOUT_FILE } from './layout';
 import { chunk, existingCommits, lsTree, objectFormatOf, readBlobs, readTrees } from './objects';
 import { fetchShare, resolveRemote } from './remote';
-import { readRemoteEvents } from './tree';
+import { readRemoteEvents, remoteRunTrees } from './tree';
 
 export interface PullOptions {
   remote?: string;
@@ -74,12 +74,13 @@ export async function pullRuns(cwd: string, storeDir: string, options: PullOptio
   fs.mkdirSync(runsDir(storeDir), { recursive: true });
   const snapshots: [string, string][] = [];
   const format = await objectFormatOf(root);
+  const runTrees = await remoteRunTrees(root, remoteHead, wanted, format);
   for (const batch of chunk(wanted, RUNS_PER_BATCH)) {
     const files = new Map<string, { name: string; sha: string }[]>();
     const trees = new Map<string, string>();
-    const read = await readTrees(root, batch.map((id) => `${remoteHead}:${runTreePath(id)}`), format);
+    const read = await readTrees(root, batch.map((id) => runTrees.get(id)).filter((t): t is string => Boolean(t)), format);
     for (const id of batch) {
-      const tree = read.get(`${remoteHead}:${runTreePath(id)}`);
+      const tree = read.get(runTrees.get(id) ?? '');
       if (!tree?.id) continue;
       trees.set(id, tree.id);
       files.set(id, tree.filter((e) => e.mode === '100644' || e.mode === '100755').map((e) => ({ name: e.name, sha: e.id })));

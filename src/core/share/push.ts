@@ -10,9 +10,9 @@ import { eventLines, unionEvents } from '../registry/merge';
 import type { RunRecord } from '../runRecord';
 import { parseRunRecord, runDir, runsDir } from '../store';
 import { readLedger, saveLedger } from './ledger';
-import { DEFAULT_PRIVATE_TAGS, PULLED_MARKER, REGISTRY_DIR, REGISTRY_FILE, runTreePath, shardOf, SHARED_FILES, SNAPSHOTS_PER_CARRIER, STDOUT_FILE, STDOUT_TAIL_BYTES, trackingRef } from './layout';
-import { existingCommits, fileBlobId, flatTreeId, objectFormatOf, readTrees, writeCarriers, writeShareCommit, type ObjectFormat, type ShareFile } from './objects';
-import { readRemoteEvents } from './tree';
+import { DEFAULT_PRIVATE_TAGS, PULLED_MARKER, REGISTRY_DIR, REGISTRY_FILE, runTreePath, SHARED_FILES, SNAPSHOTS_PER_CARRIER, STDOUT_FILE, STDOUT_TAIL_BYTES, trackingRef } from './layout';
+import { existingCommits, fileBlobId, flatTreeId, objectFormatOf, writeCarriers, writeShareCommit, type ObjectFormat, type ShareFile } from './objects';
+import { readRemoteEvents, remoteRunTrees } from './tree';
 import { fetchShare, pushShare, resolveRemote, ShareError } from './remote';
 
 export interface PushOptions {
@@ -160,23 +160,6 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
     fs.rmSync(tails, { recursive: true, force: true });
   }
   throw new ShareError(`${remote} kept moving: ${options.attempts ?? 10} pushes in a row were overtaken; try again`);
-}
-
-/**
- * The remote's tree of each of `ids` it holds: its runs tree read once for the shards' ids, then
- * only the shards of `ids`, all by id through one `cat-file --batch` each.
- */
-async function remoteRunTrees(root: string, head: string, ids: string[], format: ObjectFormat): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  if (ids.length === 0) return out;
-  const runsTree = (await readTrees(root, [`${head}:runs`], format)).get(`${head}:runs`);
-  if (!runsTree) return out;
-  const shardIds = new Map(runsTree.map((e) => [e.name, e.id]));
-  const wanted = [...new Set(ids.map(shardOf))].filter((s) => shardIds.has(s));
-  const shards = await readTrees(root, wanted.map((s) => shardIds.get(s)!), format);
-  const want = new Set(ids);
-  for (const entries of shards.values()) for (const e of entries) if (want.has(e.name)) out.set(e.name, e.id);
-  return out;
 }
 
 interface LocalRun {
