@@ -17,7 +17,7 @@ const SAVE_DELAY_MS = 5000;
  * kept fresh from the run folders (a watcher, and a poll every second while a
  * run is live, so a new metric line shows within a second), and the registry.
  */
-/** How often a store that does not exist yet is looked for. */
+/** How often the runs folder is looked at for new runs, besides the watcher. */
 const STORE_LOOK_MS = 2000;
 
 export class WorkspaceRuns implements vscode.Disposable {
@@ -44,32 +44,42 @@ export class WorkspaceRuns implements vscode.Disposable {
   }
 
   /**
-   * A watcher on the store's runs and registry. A watcher based on a folder that does not exist
-   * yet never fires (a workspace before its first run, seen in code-server), so a store inside the
-   * workspace folder is watched through the folder, and a store that is not there yet is looked for
-   * every two seconds until it is, then watched from its own folder.
+   * A watcher on the store's runs and registry, and a look every two seconds at the runs folder's
+   * mtime, which a new run folder moves. The look is what makes a new run show up for sure: a
+   * watcher based on a folder that does not exist yet never fires (a workspace before its first
+   * run), and a watcher made once the store appeared was seen to miss a run's folder in code-server.
+   * One stat every two seconds.
    */
   private watchStore(): void {
     const soon = () => this.scheduleRefresh();
-    const watch = (pattern: vscode.RelativePattern) => {
+    let watching = false;
+    const watch = () => {
+      const inFolder = path.relative(this.folder.uri.fsPath, this.storeDir);
+      const insideFolder = Boolean(inFolder) && !inFolder.startsWith('..') && !path.isAbsolute(inFolder);
+      const pattern = insideFolder
+        ? new vscode.RelativePattern(this.folder, `${inFolder.split(path.sep).join('/')}/{runs/**,registry/**}`)
+        : new vscode.RelativePattern(vscode.Uri.file(this.storeDir), '{runs/**,registry/**}');
       const watcher = vscode.workspace.createFileSystemWatcher(pattern);
       this.disposables.push(watcher, watcher.onDidCreate(soon), watcher.onDidChange(soon), watcher.onDidDelete(soon));
+      watching = true;
     };
-    const inFolder = path.relative(this.folder.uri.fsPath, this.storeDir);
-    const insideFolder = Boolean(inFolder) && !inFolder.startsWith('..') && !path.isAbsolute(inFolder);
-    const storeWatch = () =>
-      watch(insideFolder ? new vscode.RelativePattern(this.folder, `${inFolder.split(path.sep).join('/')}/{runs/**,registry/**}`) : new vscode.RelativePattern(vscode.Uri.file(this.storeDir), '{runs/**,registry/**}'));
-    if (fs.existsSync(this.storeDir)) {
-      storeWatch();
-      return;
-    }
-    const look = setInterval(() => {
-      if (this.disposed || !fs.existsSync(this.storeDir)) return;
-      clearInterval(look);
-      storeWatch();
-      soon();
-    }, STORE_LOOK_MS);
-    this.disposables.push({ dispose: () => clearInterval(look) });
+    let seen: number | null = null;
+    const look = () => {
+      if (this.disposed) return;
+      let mtime: number;
+      try {
+        mtime = fs.statSync(runsDir(this.storeDir)).mtimeMs;
+      } catch {
+        return; // no store yet
+      }
+      if (!watching) watch();
+      if (seen !== null && mtime !== seen) soon();
+      if (seen === null && !this.current.length) soon();
+      seen = mtime;
+    };
+    look();
+    const timer = setInterval(look, STORE_LOOK_MS);
+    this.disposables.push({ dispose: () => clearInterval(timer) });
   }
 
   static async create(folder: vscode.WorkspaceFolder): Promise<WorkspaceRuns> {
