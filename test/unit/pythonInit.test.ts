@@ -216,12 +216,16 @@ describe('runlens.init()', () => {
     const executed = JSON.parse(fs.readFileSync(path.join(repo, 'nb', 'executed.ipynb'), 'utf8')) as { cells: { outputs: { text?: string[] | string }[] }[] };
     assert.match(JSON.stringify(executed.cells[2]!.outputs), /finished/, 'the first run was finished before the second began');
 
-    write(repo, 'nb/broken.ipynb', notebook(['import runlens\nrunlens.init(name="broken")\nrunlens.log({"loss": 3})', 'raise RuntimeError("diverged")']));
+    // A token typed into a cell never reaches the run's copy of the cells.
+    write(repo, 'nb/broken.ipynb', notebook(['import runlens\nrunlens.init(name="broken")\nrunlens.log({"loss": 3})', 'api_token = "sk-abcdefghijklmnopqrstuvwxyz123456"\nraise RuntimeError("diverged")']));
     const broken = nbconvert('broken.ipynb');
     assert.notEqual(broken.status, 0, 'nbconvert stops at the failing cell');
     const failed = runs(repo).find((r) => r.name === 'broken')!;
     assert.equal(failed.status, 'failed');
     assert.ok(failed.problems.some((p) => p.includes('RuntimeError: diverged')), failed.problems.join('; '));
+    const brokenCells = fs.readFileSync(path.join(repo, '.runlens', 'runs', failed.id, 'notebook-cells.py'), 'utf8');
+    assert.match(brokenCells, /api_token = <redacted>/);
+    assert.doesNotMatch(brokenCells, /sk-abcdefghij/);
   });
 
   test("a real PyTorch training loop (Debian's python3-torch) logs through init() and log()", () => {
