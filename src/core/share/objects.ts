@@ -14,13 +14,6 @@ import { execGit, execGitInput, execGitInputBuffer, splitNul } from '../git/gitC
  * hash-object and mktree took most of a push (bench).
  */
 
-export const SHARE_IDENTITY = {
-  GIT_AUTHOR_NAME: 'RunLens',
-  GIT_AUTHOR_EMAIL: 'runlens@localhost',
-  GIT_COMMITTER_NAME: 'RunLens',
-  GIT_COMMITTER_EMAIL: 'runlens@localhost',
-};
-
 export type ObjectFormat = 'sha1' | 'sha256';
 
 export interface TreeLine {
