@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseToml } from './toml';
 import { parse as parseYaml } from 'yaml';
 
 export type ParamValue = string | number | boolean | null;
@@ -43,14 +44,15 @@ export function parseScalar(text: string): ParamValue {
 export class ConfigError extends Error {}
 
 /**
- * Reads a YAML or JSON config file (by extension; YAML otherwise, which also
- * reads JSON). `file` is named in messages as given; `cwd` resolves it.
+ * Reads a YAML, JSON or TOML config file (by extension; YAML otherwise, which
+ * also reads JSON). `file` is named in messages as given; `cwd` resolves it.
  */
 export function loadConfigFile(file: string, cwd = process.cwd()): Record<string, ParamValue> {
   let parsed: unknown;
   try {
     const text = fs.readFileSync(path.resolve(cwd, file), 'utf8');
-    parsed = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    const ext = path.extname(file).toLowerCase();
+    parsed = ext === '.json' ? JSON.parse(text) : ext === '.toml' ? parseToml(text) : parseYaml(text);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new ConfigError(`cannot read config ${file}: ${reason}`);

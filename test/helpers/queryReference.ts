@@ -1,5 +1,6 @@
 import type { Comparison, Expr, Field, SortKey, Value } from '../../src/core/query/ast';
 import type { MetricsSummary, RunRecord } from '../../src/core/runRecord';
+import { scriptOfRun } from '../../src/core/code/scriptOfRun';
 
 /**
  * The query language evaluated the slow, obvious way over run records: the
@@ -111,6 +112,7 @@ function compare(field: Field, op: Comparison, value: Value, { record, summary }
     dirty: git ? (git.dirty ? 1 : 0) : null,
     source: record.source?.kind ?? null,
     experiment: record.source?.experiment ?? null,
+    script: scriptOfRun(record),
   };
   const actual = column[field.name] ?? null;
   if (value.kind === 'null') return op === '=' ? actual === null : actual !== null;

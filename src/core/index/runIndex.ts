@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../atomicFile';
 import { MetricsAccumulator, type ReadPosition } from '../metrics/metricsFile';
 import type { Expr, SortKey } from '../query/ast';
 import { SqlCompiler } from '../query/toSql';
+import { pathInRepo, scriptOfRun } from '../code/scriptOfRun';
 import { isRunId } from '../runId';
 import type { MetricsSummary, RunRecord, RunStatus } from '../runRecord';
 import { patternMatches } from '../query/pattern';
@@ -17,7 +18,7 @@ export const INDEX_FILE = 'index.sqlite';
 
 /** A change younger than this may share its mtime with the next one; such a run is read again next time. */
 const DEFAULT_RACY_MS = 2000;
-const INDEX_TABLES = ['meta', 'runs', 'keys', 'params', 'metrics', 'tags', 'unreadable'];
+const INDEX_TABLES = ['meta', 'runs', 'keys', 'params', 'metrics', 'tags', 'config_files', 'unreadable'];
 
 export interface IndexOptions {
   /** How recent a folder's mtime must be to be re-read on the next refresh anyway (git's "racily clean"). */
@@ -50,9 +51,20 @@ export interface IndexedRun {
   user: string | null;
   problems: number;
   reproduces: string | null;
+  /** The file its command ran, as a path in the repository. */
+  script: string | null;
   /** Where an imported run came from; null for a run RunLens recorded. */
   source: { kind: string; experiment: string | null } | null;
   metrics: IndexedMetric[];
+}
+
+/** One run's value of a param, and of the metric it is judged by (null when it has none, or NaN). */
+export interface ParamInRun {
+  id: string;
+  name: string;
+  startedMs: number | null;
+  value: string | null;
+  metric: number | null;
 }
 
 export interface OpenReport {
@@ -255,6 +267,7 @@ export class RunIndex {
       this.db.run('DELETE FROM params WHERE rid = :rid', p);
       this.db.run('DELETE FROM metrics WHERE rid = :rid', p);
       this.db.run('DELETE FROM tags WHERE rid = :rid', p);
+      this.db.run('DELETE FROM config_files WHERE rid = :rid', p);
       this.db.run('DELETE FROM runs WHERE rid = :rid', p);
     }
     this.db.run('DELETE FROM unreadable WHERE id = :id', { ':id': id });
@@ -280,9 +293,9 @@ export class RunIndex {
       position = acc.position;
     }
     this.db.run(
-      `INSERT INTO runs(id, name, status, started_ms, ended_ms, exit_code, branch, head, snapshot, dirty, host, user, pid, command,
+      `INSERT INTO runs(id, name, status, started_ms, ended_ms, exit_code, branch, head, snapshot, dirty, host, user, pid, command, script,
          reproduces, source_kind, source_experiment, problems, file_sig, metrics_offset, metrics_line, metrics_step, live_summary)
-       VALUES (:id, :name, :status, :started, :ended, :exit, :branch, :head, :snapshot, :dirty, :host, :user, :pid, :command,
+       VALUES (:id, :name, :status, :started, :ended, :exit, :branch, :head, :snapshot, :dirty, :host, :user, :pid, :command, :script,
          :reproduces, :sourceKind, :sourceExperiment, :problems, :mtime, :offset, :line, :step, :live)`,
       {
         ':id': id,
@@ -299,6 +312,7 @@ export class RunIndex {
         ':user': record.user ?? null,
         ':pid': record.pid ?? null,
         ':command': Array.isArray(record.command) ? record.command.join(' ') : null,
+        ':script': scriptOfRun(record),
         ':reproduces': record.reproduces ?? null,
         ':sourceKind': record.source?.kind ?? null,
         ':sourceExperiment': record.source?.experiment ?? null,
@@ -324,6 +338,8 @@ export class RunIndex {
       insertParam.free();
     }
     for (const tag of new Set(record.tags ?? [])) this.db.run('INSERT INTO tags(rid, tag) VALUES (:rid, :t)', { ':rid': rid, ':t': tag });
+    const configs = new Set((Array.isArray(record.configFiles) ? record.configFiles : []).map((c) => (typeof c?.path === 'string' ? pathInRepo(record, c.path) : null)));
+    for (const file of configs) if (file) this.db.run('INSERT INTO config_files(rid, path) VALUES (:rid, :p)', { ':rid': rid, ':p': file });
     this.writeMetrics(rid, summary);
     return true;
   }
@@ -412,6 +428,7 @@ export class RunIndex {
         problems: Number(r[12]),
         reproduces: r[13] as string | null,
         source: r[15] === null ? null : { kind: String(r[15]), experiment: r[16] as string | null },
+        script: r[17] as string | null,
         metrics: [],
       }),
     );
@@ -439,7 +456,7 @@ export class RunIndex {
   }
 
   private static readonly COLUMNS =
-    'r.id, r.name, r.status, r.started_ms, r.ended_ms, r.exit_code, r.branch, r.head, r.snapshot, r.dirty, r.host, r.user, r.problems, r.reproduces, r.rid, r.source_kind, r.source_experiment';
+    'r.id, r.name, r.status, r.started_ms, r.ended_ms, r.exit_code, r.branch, r.head, r.snapshot, r.dirty, r.host, r.user, r.problems, r.reproduces, r.rid, r.source_kind, r.source_experiment, r.script';
 
   private selectRuns(where: Expr | null, sort: SortKey[], limit: number | undefined, now: number): SqlValue[][] {
     const only = sort.length === 1 ? sort[0]! : null;
@@ -477,6 +494,41 @@ export class RunIndex {
       bindings,
     );
     return [...found, ...rest];
+  }
+
+  /** How many runs match `where`. */
+  countWhere(where: Expr | null, now: number = Date.now()): number {
+    const compiler = new SqlCompiler(now);
+    const condition = compiler.where(where);
+    return Number(this.rows(`SELECT count(*) FROM runs r WHERE ${condition}`, compiler.bindings)[0]?.[0] ?? 0);
+  }
+
+  /**
+   * The value of param `key` in each run of a script, or of the runs that
+   * loaded a config file, with the last value of `metric` there: what a hover
+   * on that param sums up. Values are text as the query language prints them.
+   */
+  paramAcrossRuns(key: string, scope: { script: string } | { configFile: string }, metric: string | null): ParamInRun[] {
+    const inScope = 'script' in scope ? 'r.script = :scope' : 'r.rid IN (SELECT rid FROM config_files WHERE path = :scope)';
+    return this.rows(
+      `SELECT r.id, r.name, r.started_ms, p.type, p.num, p.text, m.last, m.last_nan FROM runs r
+       JOIN params p ON p.rid = r.rid AND p.kid = (SELECT kid FROM keys WHERE name = :key)
+       LEFT JOIN metrics m ON m.rid = r.rid AND m.kid = (SELECT kid FROM keys WHERE name = :metric)
+       WHERE ${inScope}`,
+      { ':key': key, ':metric': metric, ':scope': 'script' in scope ? scope.script : scope.configFile },
+    ).map((r) => ({
+      id: String(r[0]),
+      name: String(r[1]),
+      startedMs: r[2] === null ? null : Number(r[2]),
+      value: r[3] === 'n' ? (r[4] === null ? 'NaN' : String(r[4])) : r[3] === 'z' ? null : String(r[5]),
+      metric: r[6] === null || r[7] === 1 ? null : Number(r[6]),
+    }));
+  }
+
+  /** How many runs a script ran, or loaded a config file. */
+  countInScope(scope: { script: string } | { configFile: string }): number {
+    const sql = 'script' in scope ? 'SELECT count(*) FROM runs WHERE script = :scope' : 'SELECT count(*) FROM config_files WHERE path = :scope';
+    return Number(this.rows(sql, { ':scope': 'script' in scope ? scope.script : scope.configFile })[0]?.[0] ?? 0);
   }
 
   /** The names of every param and every metric some run has, for choosing table columns. */

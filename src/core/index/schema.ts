@@ -1,5 +1,5 @@
 /** Bump when the tables change: an index of another version is rebuilt from the run files. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Runs are referred to by an integer `rid` and param and metric names by an
@@ -24,6 +24,8 @@ CREATE TABLE runs(
   user TEXT,
   pid INTEGER,
   command TEXT,
+  -- the file the command ran, as a path in the repository (train.py, src/train.py): how an editor finds a file's runs
+  script TEXT,
   reproduces TEXT,
   -- imported runs: the source's kind (mlflow, tensorboard, …) and experiment; NULL for recorded runs
   source_kind TEXT,
@@ -58,6 +60,8 @@ CREATE TABLE metrics(
   last_step REAL,
   PRIMARY KEY(rid, kid)
 ) WITHOUT ROWID;
+-- config files the run loaded, as paths in the repository: how a config file's editor finds its runs
+CREATE TABLE config_files(rid INTEGER NOT NULL, path TEXT NOT NULL, PRIMARY KEY(rid, path)) WITHOUT ROWID;
 CREATE TABLE tags(rid INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY(rid, tag)) WITHOUT ROWID;
 CREATE TABLE unreadable(id TEXT PRIMARY KEY, reason TEXT NOT NULL, file_sig TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX runs_started ON runs(started_ms);
@@ -65,4 +69,6 @@ CREATE INDEX params_num ON params(kid, num);
 CREATE INDEX params_text ON params(kid, text);
 CREATE INDEX metrics_last ON metrics(kid, last);
 CREATE INDEX tags_tag ON tags(tag);
+CREATE INDEX runs_script ON runs(script);
+CREATE INDEX config_files_path ON config_files(path);
 `;

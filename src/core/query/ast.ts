@@ -3,7 +3,7 @@
 export type Comparison = '=' | '!=' | '<' | '<=' | '>' | '>=' | '~' | '!~';
 
 /** Run attributes that are columns, not params or metrics. */
-export const ATTRIBUTES = ['id', 'name', 'status', 'branch', 'commit', 'host', 'user', 'command', 'started', 'ended', 'age', 'duration', 'exit', 'dirty', 'tag', 'source', 'experiment'] as const;
+export const ATTRIBUTES = ['id', 'name', 'status', 'branch', 'commit', 'host', 'user', 'command', 'started', 'ended', 'age', 'duration', 'exit', 'dirty', 'tag', 'source', 'experiment', 'script'] as const;
 export type Attribute = (typeof ATTRIBUTES)[number];
 
 export type Field =

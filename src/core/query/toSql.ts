@@ -19,6 +19,7 @@ const COLUMN: Record<string, string> = {
   dirty: 'r.dirty',
   source: 'r.source_kind',
   experiment: 'r.source_experiment',
+  script: 'r.script',
 };
 
 /**
