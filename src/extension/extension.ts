@@ -10,6 +10,10 @@ import { reproduceRunCommand } from './commands/reproduceCommand';
 import { copyRunId, deleteRunCommand, filterRuns, runTraining } from './commands/runCommands';
 import { pullOnFocus, pullTeamRuns, pushTeamRuns } from './commands/shareCommands';
 import { runFromTarget, type CommandTarget } from './commands/targets';
+import { diffFileWithRun, showRunsOfFile } from './code/fileRunsCommand';
+import { LineAnnotations } from './code/lineAnnotations';
+import { PARAM_HOVER_SELECTOR, ParamHovers } from './code/paramHover';
+import { ScriptRunsLenses } from './code/runsLens';
 import { DOC_SCHEME, RunLensDocuments } from './documents';
 import { ImportOffer } from './importOffer';
 import { ModelsTree, type ModelsNode } from './modelsTree';
@@ -29,6 +33,8 @@ export interface RunLensApi {
   runsTree: RunsTree;
   modelsTree: ModelsTree;
   status: RunningStatus;
+  /** The run annotations of the active editor, as last drawn. */
+  lineAnnotations: LineAnnotations;
   /** Deletes a run without asking: for callers that asked already (and the tests), never reachable from a command. */
   deleteRun: (id: string) => Promise<void>;
 }
@@ -62,6 +68,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
   env.prepend('PATH', path.join(context.extensionPath, 'terminal-bin') + path.delimiter);
   for (const [name, value] of Object.entries(cliEnvironment(context.extensionPath))) env.replace(name, value);
   const lenses = new TrainingScriptLenses(ws, context.workspaceState);
+  const runLenses = new ScriptRunsLenses(ws);
+  const lineAnnotations = new LineAnnotations(ws);
 
   const command = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown);
   const runFileSystem = new RunFileSystem(() => ws);
@@ -90,6 +98,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     command('runlens.runTraining', (cmd?: string) => runTraining(ws, context.workspaceState, typeof cmd === 'string' ? cmd : undefined)),
     lenses,
     vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
+    runLenses,
+    vscode.languages.registerCodeLensProvider([{ scheme: 'file', language: 'python' }, { scheme: 'file', language: 'shellscript' }], runLenses),
+    vscode.languages.registerHoverProvider(PARAM_HOVER_SELECTOR, new ParamHovers(ws)),
+    lineAnnotations,
+    command('runlens.toggleLineAnnotations', () => lineAnnotations.toggle()),
+    command('runlens.runsOfFile', (uri?: vscode.Uri) => showRunsOfFile(ws, (ids) => ComparePanel.show(context.extensionUri, ws, ids), uri)),
+    command('runlens.diffFileWithRun', (runId: unknown, file: unknown) => diffFileWithRun(ws, runId, file)),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new RunLensTaskProvider(context.extensionPath)),
     command('runlens.pullRuns', () => pullTeamRuns(ws)),
     command('runlens.pushRuns', () => pushTeamRuns(ws)),
@@ -106,7 +121,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
       const run = await runFromTarget(ws, t, 'Show which run?');
       return run ? ComparePanel.show(context.extensionUri, ws, [run.id]) : undefined;
     }),
-    command('runlens.showTable', () => TablePanel.show(context.extensionUri, ws, context.workspaceState)),
+    command('runlens.showTable', (filter?: { where?: unknown }) =>
+      TablePanel.show(context.extensionUri, ws, context.workspaceState, filter && typeof filter.where === 'string' ? filter.where : undefined),
+    ),
     vscode.window.registerWebviewPanelSerializer(TABLE_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel) => {
         TablePanel.revive(panel, context.extensionUri, ws, context.workspaceState);
@@ -139,7 +156,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     await deleteRun(ws.storeDir, ws.record(id));
     await ws.refresh();
   };
-  return { workspace: ws, runsTree, modelsTree, status, comparePanels: () => ComparePanel.panels(), deleteRun: deleteWithoutAsking };
+  return { workspace: ws, runsTree, modelsTree, status, lineAnnotations, comparePanels: () => ComparePanel.panels(), deleteRun: deleteWithoutAsking };
 }
 
 /** Compare Runs: the selected runs, the ids given, or as many as the user picks; no cap. */

@@ -31,6 +31,8 @@ export class WorkspaceRuns implements vscode.Disposable {
   private refreshing: Promise<void> | null = null;
   private current: IndexedRun[] = [];
   private disposed = false;
+  /** Moves whenever a refresh found runs added, changed or removed: what caches of run facts are keyed by. */
+  generation = 0;
   /** Where background failures go; set by the extension. */
   log: RunLensLog | null = null;
   filter: { text: string; expr: Expr | null } = { text: '', expr: null };
@@ -133,7 +135,10 @@ export class WorkspaceRuns implements vscode.Disposable {
     const report = index.refresh();
     for (const bad of report.unreadable) this.log?.info(`run folder ${bad.dir} cannot be read (${bad.reason}); it is left as it is`);
     this.current = index.query(this.filter.expr, []);
-    if (report.added || report.updated || report.removed) this.scheduleSave();
+    if (report.added || report.updated || report.removed) {
+      this.generation++;
+      this.scheduleSave();
+    }
     this.updateLivePoll();
     this.changed.fire();
   }
@@ -182,6 +187,12 @@ export class WorkspaceRuns implements vscode.Disposable {
     const index = await this.openIndex();
     const runs = index.query(where, sort, limit);
     return { runs, params: index.paramValues(runs.map((r) => r.id), paramKeys) };
+  }
+
+  /** Work on the index as fresh as the views' last refresh: the queries of lenses and hovers. */
+  async withIndex<T>(work: (index: RunIndex) => T): Promise<T> {
+    if (!this.index) await this.refresh();
+    return work(await this.openIndex());
   }
 
   async keyNames(): Promise<{ params: string[]; metrics: string[] }> {

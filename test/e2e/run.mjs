@@ -921,8 +921,145 @@ async function shareTests() {
   }
 }
 
+/** What a position in the editor shows: the text of the view lines, with the text decorations put after them. */
+async function viewLines(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.monaco-editor .view-lines .view-line')].map((line) => {
+      let text = '';
+      for (const span of line.querySelectorAll('span')) {
+        const after = getComputedStyle(span, '::after').content;
+        if (span.children.length === 0) text += span.textContent;
+        if (after && after !== 'none' && after !== 'normal') text += JSON.parse(after);
+      }
+      return { top: parseFloat(line.style.top), text: text.replace(/\u00a0/g, ' ') };
+    }).sort((a, b) => a.top - b.top).map((l) => l.text),
+  );
+}
+
+/**
+ * The code knows its runs, on the demo repository: the runs lens on train.py opens the table on
+ * its runs; hovers on a flag and a config key list the values the runs used; run annotations
+ * follow a line through an edit; "Which Runs Used This File?" lists the runs by blob.
+ */
+async function codeTests() {
+  const wsCode = path.join(WORK, 'ws-code');
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'demo-workspace.sh'), wsCode], { stdio: 'ignore' });
+  const cli = (...args) => execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), ...args], { cwd: wsCode, encoding: 'utf8' });
+  const ofTrain = JSON.parse(cli('ls', '--json', '--where', 'script = "train.py"'));
+  const trainPy = fs.readFileSync(path.join(wsCode, 'train.py'), 'utf8');
+  const server = await startServer('code', wsCode);
+  const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+  const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
+  const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'RunLens' }).first();
+  try {
+    await step('the runs lens on train.py sums up its runs and opens the table on them', async () => {
+      await page.goto(`${server.base}/?folder=${encodeURIComponent(wsCode)}`, { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+      const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
+      await icon.waitFor({ state: 'visible', timeout: 120_000 });
+      await icon.click();
+      await quickInput(page, 'Control+P', 'train.py', 'train.py');
+      const bestLoss = Math.min(...ofTrain.map((r) => r.metricsSummary.metrics.loss.last).filter((v) => typeof v === 'number'));
+      const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: `${ofTrain.length} runs` }).first();
+      const shown = await happened(lens.waitFor({ timeout: 60_000 }));
+      const text = shown ? await lens.textContent() : '';
+      check(shown && text.includes(`best loss ${Number(bestLoss.toPrecision(4))}`) && /last: \w+/.test(text), `the lens counts ${ofTrain.length} runs and names the best loss ${bestLoss} and the last (${text})`);
+      check(await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Compare last 5' }).count() > 0, 'a second lens offers Compare last 5');
+      await lens.click();
+      const frame = await tableFrame(page, 'the lens did not open the Runs table');
+      const filtered = await happened(frame.waitForFunction((n) => document.querySelector('#where')?.value === 'script = "train.py"' && document.querySelector('.count')?.textContent === `${n} runs`, ofTrain.length, { timeout: 30_000 }));
+      check(filtered, `the table is filtered to script = "train.py" and lists its ${ofTrain.length} runs`);
+      await page.waitForTimeout(500);
+      await shot('28-runs-lens-table.png');
+      await page.keyboard.press('Control+W');
+    }, () => shot(`error-code-lens-${Date.now()}.png`));
+
+    await step('a hover on an add_argument line lists the values the flag took', async () => {
+      await quickInput(page, 'Control+P', 'train.py', 'train.py');
+      const token = page.locator('.monaco-editor .view-line span span', { hasText: '"--lr"' }).first();
+      await token.waitFor({ timeout: 30_000 });
+      await page.mouse.move(0, 0);
+      await token.hover();
+      const shown = await happened(hover.waitFor({ timeout: 20_000 }));
+      const text = shown ? (await hover.textContent()) ?? '' : '';
+      const counts = Object.fromEntries(['0.01', '0.05', '40'].map((v) => [v, ofTrain.filter((r) => String(r.params.lr) === v).length]));
+      check(shown && /lr.*across 5 runs/.test(text) && ['0.01', '0.05', '40'].every((v) => text.includes(v)) && /←\s*here/.test(text), `the hover lists lr's values ${JSON.stringify(counts)} and marks the default (${text.slice(0, 300)})`);
+      await shot('29-hover-flag.png');
+      await page.keyboard.press('Escape');
+    }, () => shot(`error-code-hover-flag-${Date.now()}.png`));
+
+    await step('a hover on a config key lists the values the runs that loaded it used', async () => {
+      await quickInput(page, 'Control+P', 'config.json', 'config.json');
+      const token = page.locator('.monaco-editor .view-line span span', { hasText: '"max_loss"' }).first();
+      await token.waitFor({ timeout: 30_000 });
+      await page.mouse.move(0, 0);
+      await token.hover();
+      const shown = await happened(hover.waitFor({ timeout: 20_000 }));
+      const text = shown ? (await hover.textContent()) ?? '' : '';
+      const loaded = JSON.parse(cli('ls', '--json')).filter((r) => r.configFiles.some((c) => c.path === 'config.json')).length;
+      check(shown && text.includes('max_loss') && new RegExp(`across ${loaded} runs`).test(text) && /best loss/.test(text), `the hover on max_loss sums up the ${loaded} runs that loaded config.json (${text.slice(0, 300)})`);
+      await shot('30-hover-config.png');
+      await page.keyboard.press('Escape');
+    }, () => shot(`error-code-hover-config-${Date.now()}.png`));
+
+    await step('run annotations appear on the current line and stay with it through an edit above', async () => {
+      await quickInput(page, 'Control+P', 'train.py', 'train.py');
+      await quickInput(page, 'F1', '>RunLens: Toggle Run Annotations', 'Toggle Run Annotations');
+      // The bias-prior line is only in the runs recorded after that edit; the line below it is in all of them.
+      const wip = ofTrain.filter((r) => /bias-prior|too-hot/.test(r.name)).length;
+      const biasLine = page.locator('.monaco-editor .view-line', { hasText: 'try a bias prior' }).first();
+      await biasLine.click();
+      const annotated = async (pattern) => happened((async () => {
+        for (let i = 0; i < 60; i++) {
+          if ((await viewLines(page)).some((l) => l.includes('try a bias prior') && pattern.test(l))) return;
+          await page.waitForTimeout(250);
+        }
+        throw new Error('no annotation');
+      })());
+      const first = await annotated(new RegExp(`${wip} runs · since bias-prior-wip`));
+      check(first, `the bias-prior line says ${wip} runs, since bias-prior-wip (${(await viewLines(page)).find((l) => l.includes('bias prior'))})`);
+      await shot('31-line-annotation.png');
+      // A line added above, typed so that no suggestion takes the Enter.
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.type('# an edit above');
+      await page.keyboard.press('Escape');
+      await biasLine.click();
+      const moved = await annotated(new RegExp(`${wip} runs · since bias-prior-wip`));
+      await page.keyboard.press('Control+Home');
+      await page.waitForTimeout(800);
+      const top = (await viewLines(page))[0] ?? '';
+      check(moved && !/runs ·/.test(top), `after a line is added above, the annotation is still on the bias-prior line, and the new line has none (${top})`);
+      await shot('32-line-annotation-after-edit.png');
+      // The added line deleted again and the file saved (code-server may have saved the edit already).
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('Shift+ArrowDown');
+      await page.keyboard.press('Delete');
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(1000);
+    }, () => shot(`error-code-annotations-${Date.now()}.png`));
+
+    await step('Which Runs Used This File? lists the runs whose snapshot holds train.py as it is', async () => {
+      check(fs.readFileSync(path.join(wsCode, 'train.py'), 'utf8') === trainPy, 'train.py is back as it was once the added line is deleted');
+      const now = execFileSync('git', ['hash-object', 'train.py'], { cwd: wsCode, encoding: 'utf8' }).trim();
+      const same = ofTrain.filter((r) => execFileSync('git', ['rev-parse', `${r.git.snapshot}:train.py`], { cwd: wsCode, encoding: 'utf8' }).trim() === now);
+      await quickInput(page, 'F1', '>RunLens: Which Runs Used This File?', 'Which Runs Used This File?');
+      const separator = page.locator('.quick-input-list', { hasText: `Exactly as it is now (${same.length})` }).first();
+      const listed = await happened(separator.waitFor({ timeout: 30_000 }));
+      const rows = listed ? await page.locator('.quick-input-list .monaco-list-row').allTextContents() : [];
+      check(listed && same.every((r) => rows.some((t) => t.includes(r.name))) && rows.some((t) => /Another version/.test(t)), `the quick pick lists the ${same.length} runs with this exact content (${same.map((r) => r.name)}) and the other version (${JSON.stringify(rows.slice(0, 8))})`);
+      await shot('33-runs-of-file.png');
+      await page.keyboard.press('Escape');
+    }, () => shot(`error-code-runs-of-file-${Date.now()}.png`));
+  } finally {
+    await page.close();
+    server.stop();
+  }
+}
+
 // RUNLENS_E2E_ONLY=demo,table runs only those suites, for a quick loop; npm test runs them all.
-const suites = { ui: uiTests, host: extensionHostTests, untrusted: untrustedTests, table: tableTests, import: importTests, record: recordTests, share: shareTests, demo: demoTests };
+const suites = { ui: uiTests, host: extensionHostTests, untrusted: untrustedTests, table: tableTests, import: importTests, record: recordTests, share: shareTests, code: codeTests, demo: demoTests };
 const only = process.env.RUNLENS_E2E_ONLY?.split(',').filter(Boolean);
 try {
   for (const [name, suite] of Object.entries(suites)) if (!only || only.includes(name)) await suite();

@@ -191,6 +191,11 @@ function renderPicker(): void {
 
 window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
   const message = event.data;
+  if (message.type === 'filter') {
+    whereField.value = message.where;
+    query();
+    return;
+  }
   if (message.requestId !== latestRequest) return; // an answer to an older query
   if (message.type === 'error') {
     error.textContent = message.message;

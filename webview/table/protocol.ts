@@ -27,7 +27,9 @@ export type TableHostMessage =
    * changed or appeared, and the new order of ids when it moved (null when not).
    */
   | { type: 'patch'; requestId: number; changed: TableRow[]; order: string[] | null; total: number }
-  | { type: 'error'; requestId: number; message: string };
+  | { type: 'error'; requestId: number; message: string }
+  /** The host asks for a query (a lens opened the table on a script's runs): the page runs it as if typed. */
+  | { type: 'filter'; where: string };
 
 export type TableWebviewMessage =
   | { type: 'ready' }

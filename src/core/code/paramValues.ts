@@ -18,6 +18,8 @@ export interface ParamStats {
   more: number;
   /** Runs in the scope that have no value for the param (a script's flag left at its default). */
   without: number;
+  /** Every value some run had (also those beyond `rows`). */
+  tried: Set<string | null>;
   /** The best run over every value. */
   best: { id: string; name: string; value: string | null; metric: number } | null;
 }
@@ -59,6 +61,7 @@ export function paramStats(
     rows: rows.slice(0, limit),
     more: Math.max(0, rows.length - limit),
     without: index.countInScope(scope) - runs.length,
+    tried: new Set(byValue.keys()),
     best: top?.best ? { ...top.best, value: top.value } : null,
   };
 }

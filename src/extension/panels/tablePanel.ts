@@ -49,13 +49,15 @@ export class TablePanel implements vscode.Disposable {
   /** What the page shows now, so a refresh of the same query sends only what changed. */
   private shown: { requestId: number; shape: string; rows: Map<string, string>; order: string[] } | null = null;
 
-  static show(extensionUri: vscode.Uri, ws: WorkspaceRuns, memento: vscode.Memento): TablePanel {
+  /** The table, opened or revealed; with `where`, filtered by that query (a lens on a script opens its runs). */
+  static show(extensionUri: vscode.Uri, ws: WorkspaceRuns, memento: vscode.Memento, where?: string): TablePanel {
     if (TablePanel.current) {
       TablePanel.current.panel.reveal();
+      if (where !== undefined) TablePanel.current.post({ type: 'filter', where });
       return TablePanel.current;
     }
     const panel = vscode.window.createWebviewPanel(TABLE_VIEW_TYPE, 'Runs Table', vscode.ViewColumn.Beside, panelOptions(extensionUri));
-    return new TablePanel(panel, extensionUri, ws, memento, null);
+    return new TablePanel(panel, extensionUri, ws, memento, where !== undefined ? { where, sort: '-started', columns: null } : null);
   }
 
   /**
