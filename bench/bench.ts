@@ -15,6 +15,7 @@ import { newRunId } from '../src/core/runId';
 import { parseRunRecord } from '../src/core/store';
 import { readSeries } from '../src/core/series/series';
 import { evaluate, type ReferenceRun } from '../test/helpers/queryReference';
+import { benchCode } from './codeBench';
 import { benchImport } from './importBench';
 import { benchShare } from './shareBench';
 import type { BenchRow } from './row';
@@ -396,6 +397,9 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
   },
   share: async () => {
     rows.push(...(await benchShare()));
+  },
+  code: async () => {
+    rows.push(...(await benchCode()));
   },
 };
 

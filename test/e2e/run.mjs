@@ -936,6 +936,39 @@ async function viewLines(page) {
   );
 }
 
+/** Moves the mouse onto the first place the editor shows `needle` (spaces as the editor draws them), whatever spans the tokens make. */
+async function hoverEditorText(page, needle) {
+  for (let i = 0; i < 120; i++) {
+    const at = await page.evaluate((wanted) => {
+      for (const line of document.querySelectorAll('.monaco-editor .view-lines .view-line')) {
+        const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+        const nodes = [];
+        let text = '';
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          nodes.push([n, text.length]);
+          text += n.textContent;
+        }
+        const index = text.replace(/\u00a0/g, ' ').indexOf(wanted);
+        if (index < 0) continue;
+        const [node, start] = nodes.filter(([, s]) => s <= index).pop();
+        const range = document.createRange();
+        range.setStart(node, index - start);
+        range.setEnd(node, Math.min(node.textContent.length, index - start + 2));
+        const rect = range.getBoundingClientRect();
+        return { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
+      }
+      return null;
+    }, needle);
+    if (at) {
+      await page.mouse.move(0, 0);
+      await page.mouse.move(at.x, at.y, { steps: 4 });
+      return;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`the editor never showed ${needle}`);
+}
+
 /**
  * The code knows its runs, on the demo repository: the runs lens on train.py opens the table on
  * its runs; hovers on a flag and a config key list the values the runs used; run annotations
@@ -976,10 +1009,7 @@ async function codeTests() {
 
     await step('a hover on an add_argument line lists the values the flag took', async () => {
       await quickInput(page, 'Control+P', 'train.py', 'train.py');
-      const token = page.locator('.monaco-editor .view-line span span', { hasText: '"--lr"' }).first();
-      await token.waitFor({ timeout: 30_000 });
-      await page.mouse.move(0, 0);
-      await token.hover();
+      await hoverEditorText(page, '--lr"');
       const shown = await happened(hover.waitFor({ timeout: 20_000 }));
       const text = shown ? (await hover.textContent()) ?? '' : '';
       const counts = Object.fromEntries(['0.01', '0.05', '40'].map((v) => [v, ofTrain.filter((r) => String(r.params.lr) === v).length]));
@@ -990,10 +1020,7 @@ async function codeTests() {
 
     await step('a hover on a config key lists the values the runs that loaded it used', async () => {
       await quickInput(page, 'Control+P', 'config.json', 'config.json');
-      const token = page.locator('.monaco-editor .view-line span span', { hasText: '"max_loss"' }).first();
-      await token.waitFor({ timeout: 30_000 });
-      await page.mouse.move(0, 0);
-      await token.hover();
+      await hoverEditorText(page, 'max_loss"');
       const shown = await happened(hover.waitFor({ timeout: 20_000 }));
       const text = shown ? (await hover.textContent()) ?? '' : '';
       const loaded = JSON.parse(cli('ls', '--json')).filter((r) => r.configFiles.some((c) => c.path === 'config.json')).length;

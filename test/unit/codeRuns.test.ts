@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { argparseKeyAt, tomlKeyAt, yamlKeyAt } from '../../src/core/code/configKeys';
 import { blobsAtRuns, readTextBlobs, versionsOfFile } from '../../src/core/code/fileVersions';
-import { LineInterner, unchangedLines } from '../../src/core/code/lineDiff';
+import { LineInterner, matchLines, rematchAfterEdit, unchangedLines } from '../../src/core/code/lineDiff';
 import { FileLineRuns } from '../../src/core/code/lineRuns';
 import { metricGoal } from '../../src/core/code/metricGoal';
 import { paramEqualsQuery, paramStats } from '../../src/core/code/paramValues';
@@ -271,12 +271,65 @@ describe('line diff', () => {
       const alphabet = 1 + Math.floor(random() * 8);
       const a = Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * alphabet));
       const b = a.filter(() => random() > 0.2).flatMap((x) => (random() < 0.15 ? [x, Math.floor(random() * alphabet)] : [x]));
-      const kept = unchangedLines(a, b);
+      const kept = unchangedLines(Int32Array.from(a), Int32Array.from(b));
       assert.ok(isCommonSubsequence(a, b, kept), `round ${round}`);
       assert.equal(kept.reduce((n, k) => n + k, 0), lcs(a, b), `round ${round}: ${a} → ${b}`);
       // Past the edit budget the answer is smaller but still a common subsequence.
-      assert.ok(isCommonSubsequence(a, b, unchangedLines(a, b, 2)), `round ${round}, budget 2`);
+      assert.ok(isCommonSubsequence(a, b, unchangedLines(Int32Array.from(a), Int32Array.from(b), 2)), `round ${round}, budget 2`);
+      // A buffer handed in is cleared first.
+      assert.deepEqual(matchLines(Int32Array.from(a), Int32Array.from(b), 1000, new Int32Array(b.length).fill(7)), matchLines(Int32Array.from(a), Int32Array.from(b)));
     }
+  });
+
+  /** Whether `match` pairs equal lines in increasing order on both sides. */
+  function isMatching(a: Int32Array, b: Int32Array, match: Int32Array): boolean {
+    let last = -1;
+    for (let j = 0; j < b.length; j++) {
+      if (match[j]! < 0) continue;
+      if (match[j]! <= last || a[match[j]!] !== b[j]) return false;
+      last = match[j]!;
+    }
+    return true;
+  }
+
+  test('after an edit, only the edited part is diffed again, and the answer is the full diff\'s', () => {
+    const random = rng(16);
+    for (let round = 0; round < 300; round++) {
+      // Mostly distinct lines, as code has: then the diff is what a full one finds.
+      const a = Int32Array.from({ length: 20 + Math.floor(random() * 60) }, (_, i) => i);
+      const b = Int32Array.from([...a].filter(() => random() > 0.1).flatMap((x) => (random() < 0.1 ? [x, 1000 + Math.floor(random() * 1000)] : [x])));
+      const before = matchLines(a, b);
+      const at = Math.floor(random() * b.length);
+      const removed = Math.floor(random() * 4);
+      const added = Array.from({ length: Math.floor(random() * 4) }, () => (random() < 0.5 ? a[Math.floor(random() * a.length)]! : 5000 + round));
+      const now = Int32Array.from([...b.slice(0, at), ...added, ...b.slice(at + removed)]);
+      let prefix = 0;
+      while (prefix < Math.min(b.length, now.length) && b[prefix] === now[prefix]) prefix++;
+      let suffix = 0;
+      while (suffix < Math.min(b.length, now.length) - prefix && b[b.length - 1 - suffix] === now[now.length - 1 - suffix]) suffix++;
+      const after = rematchAfterEdit(a, before, now, prefix, suffix);
+      assert.ok(isMatching(a, now, after), `round ${round}: a valid matching`);
+      const full = matchLines(a, now);
+      assert.equal(after.filter((m) => m >= 0).length, full.filter((m) => m >= 0).length, `round ${round}: as many lines kept as a full diff`);
+    }
+  });
+
+  test('annotations rebuilt after the runs changed reuse the versions read, and say what fresh ones say', () => {
+    const random = rng(17);
+    const base = Array.from({ length: 200 }, (_, i) => `line ${i}`);
+    const versions = Array.from({ length: 30 }, (_, v) => ({
+      blob: `b${v}`,
+      text: base.map((l) => (random() < 0.05 ? `${l} changed in ${v}` : l)).join('\n'),
+      runs: [{ id: `r${v}`, name: `run ${v}`, startedMs: v, metric: random() }],
+    }));
+    const now = base.map((l, i) => (i % 50 === 0 ? `${l} now` : l)).join('\n');
+    const before = new FileLineRuns(versions, 'max');
+    before.annotate(now);
+    // A new run of a new version, and a changed metric: rebuilt on the previous annotations.
+    const changed = [...versions.slice(1), { blob: 'b99', text: now, runs: [{ id: 'r99', name: 'run 99', startedMs: 99, metric: 2 }] }];
+    const rebuilt = new FileLineRuns(changed, 'max', before).annotate(now);
+    assert.deepEqual(rebuilt, new FileLineRuns(changed, 'max').annotate(now));
+    assert.equal(rebuilt[0]!.best!.id, 'r99');
   });
 
   test('lines compare as text, and a CRLF line is the same line', () => {

@@ -1,5 +1,5 @@
 import { isBetter, type MetricGoal } from './metricGoal';
-import { LineInterner, unchangedLines } from './lineDiff';
+import { LineInterner, matchLines, rematchAfterEdit } from './lineDiff';
 
 /** A run as a line annotation names it. */
 export interface AnnotatedRun {
@@ -19,21 +19,25 @@ export interface FileVersion {
 
 /** What one line of the file, as it is now, has to do with the runs. */
 export interface LineAnnotation {
+  /** The line, from 0. */
+  line: number;
   /** How many runs' snapshots hold this line as it is (unchanged by the diff from their version to now). */
   runs: number;
   /** The first of them to start. */
   first: AnnotatedRun;
   /** The best of them by the primary metric; null when none has it. */
   best: AnnotatedRun | null;
-  /** The versions that hold it, as indexes into `versions`. */
-  versions: number[];
 }
 
 interface VersionSummary {
-  lines: Int32Array;
+  blob: string;
+  text: string;
+  /** Interned on the first annotation, lined up with that text. */
+  lines: Int32Array | null;
   first: AnnotatedRun;
+  firstMs: number;
   best: AnnotatedRun | null;
-  runs: number;
+  runs: AnnotatedRun[];
 }
 
 /**
@@ -45,15 +49,23 @@ interface VersionSummary {
  * last text is kept, so asking again for the same text is free.
  */
 export class FileLineRuns {
-  private readonly interner = new LineInterner();
-  private readonly summaries: VersionSummary[];
-  private last: { text: string; annotations: (LineAnnotation | null)[] } | null = null;
+  private readonly interner: LineInterner;
+  private readonly versions: VersionSummary[];
+  private last: { text: string; lines: Int32Array; annotations: (LineAnnotation | null)[]; matches: Int32Array[] } | null = null;
 
+  /**
+   * `previous`: the annotations of the same file before the runs changed. The
+   * versions it had read are not read again, so a live run's every refresh
+   * costs the runs' blob lookup and a diff, not the interning of every version.
+   */
   constructor(
-    readonly versions: readonly FileVersion[],
+    versions: readonly FileVersion[],
     private readonly goal: MetricGoal,
+    previous?: FileLineRuns,
   ) {
-    this.summaries = versions
+    this.interner = previous?.interner ?? new LineInterner();
+    const known = new Map(previous?.versions.map((v) => [v.blob, v.lines]));
+    this.versions = versions
       .filter((v) => v.runs.length > 0)
       .map((v) => {
         let first = v.runs[0]!;
@@ -62,36 +74,70 @@ export class FileLineRuns {
           if ((run.startedMs ?? Infinity) < (first.startedMs ?? Infinity)) first = run;
           if (run.metric !== null && (best === null || isBetter(run.metric, best.metric!, goal))) best = run;
         }
-        return { lines: this.interner.lines(v.text), first, best, runs: v.runs.length };
+        return { blob: v.blob, text: v.text, lines: known.get(v.blob) ?? null, first, firstMs: first.startedMs ?? Infinity, best, runs: v.runs };
       });
   }
 
+  /**
+   * Each version is diffed with the text; the lines it keeps add its runs to
+   * those lines' counts, and its first and best run compete for theirs. The
+   * per-line work is on typed arrays: a thousand versions of a thousand lines
+   * are a million steps of a few instructions. After an edit (the text shares
+   * a prefix and a suffix with the last one), each version's match is carried
+   * over and only the edited part is diffed again.
+   */
   annotate(text: string): (LineAnnotation | null)[] {
     if (this.last?.text === text) return this.last.annotations;
-    const now = this.interner.lines(text);
-    const annotations: (LineAnnotation | null)[] = new Array<LineAnnotation | null>(now.length).fill(null);
-    this.summaries.forEach((version, index) => {
-      const kept = unchangedLines(version.lines, now);
-      for (let line = 0; line < now.length; line++) {
-        if (!kept[line]) continue;
-        const at = annotations[line];
-        if (!at) {
-          annotations[line] = { runs: version.runs, first: version.first, best: version.best, versions: [index] };
-          continue;
+    const previous = this.last;
+    const now = previous === null ? this.interner.setReference(text) : this.interner.lines(text);
+    if (previous === null) for (const version of this.versions) version.lines ??= this.interner.lines(version.text);
+    const n = now.length;
+    let prefix = 0;
+    let suffix = 0;
+    if (previous) {
+      const old = previous.lines;
+      const shorter = Math.min(old.length, n);
+      while (prefix < shorter && old[prefix] === now[prefix]) prefix++;
+      while (suffix < shorter - prefix && old[old.length - 1 - suffix] === now[n - 1 - suffix]) suffix++;
+    }
+    const counts = new Int32Array(n);
+    const firstOf = new Int32Array(n).fill(-1);
+    const firstMs = new Float64Array(n).fill(Infinity);
+    const bestOf = new Int32Array(n).fill(-1);
+    const matches: Int32Array[] = [];
+    this.versions.forEach((version, index) => {
+      const held = previous ? rematchAfterEdit(version.lines!, previous.matches[index]!, now, prefix, suffix) : matchLines(version.lines!, now);
+      matches.push(held);
+      const runs = version.runs.length;
+      const since = version.firstMs;
+      const best = version.best;
+      for (let line = 0; line < n; line++) {
+        if (held[line]! < 0) continue;
+        counts[line] = counts[line]! + runs;
+        if (firstOf[line]! < 0 || since < firstMs[line]!) {
+          firstOf[line] = index;
+          firstMs[line] = since;
         }
-        at.runs += version.runs;
-        at.versions.push(index);
-        if ((version.first.startedMs ?? Infinity) < (at.first.startedMs ?? Infinity)) at.first = version.first;
-        if (version.best && (at.best === null || isBetter(version.best.metric!, at.best.metric!, this.goal))) at.best = version.best;
+        if (best && (bestOf[line]! < 0 || isBetter(best.metric!, this.versions[bestOf[line]!]!.best!.metric!, this.goal))) bestOf[line] = index;
       }
     });
-    this.last = { text, annotations };
+    const annotations: (LineAnnotation | null)[] = new Array<LineAnnotation | null>(n).fill(null);
+    for (let line = 0; line < n; line++) {
+      if (counts[line] === 0) continue;
+      annotations[line] = { line, runs: counts[line]!, first: this.versions[firstOf[line]!]!.first, best: bestOf[line]! >= 0 ? this.versions[bestOf[line]!]!.best : null };
+    }
+    this.last = { text, lines: now, annotations, matches };
     return annotations;
   }
 
-  /** The runs that hold a line, newest first, from an annotation's versions. */
+  /** The versions' texts, by blob: what a rebuild need not read again. */
+  texts(): Map<string, string> {
+    return new Map(this.versions.map((v) => [v.blob, v.text]));
+  }
+
+  /** The runs that hold a line of the last text annotated, newest first. */
   runsOf(annotation: LineAnnotation): AnnotatedRun[] {
-    const versions = this.versions.filter((v) => v.runs.length > 0);
-    return annotation.versions.flatMap((i) => versions[i]!.runs).sort((a, b) => (b.startedMs ?? 0) - (a.startedMs ?? 0));
+    const matches = this.last?.matches ?? [];
+    return this.versions.flatMap((v, i) => ((matches[i]?.[annotation.line] ?? -1) >= 0 ? v.runs : [])).sort((a, b) => (b.startedMs ?? 0) - (a.startedMs ?? 0));
   }
 }

@@ -125,10 +125,9 @@ export class LineAnnotations implements vscode.Disposable {
   private fileRuns(file: string): Promise<FileRuns | null> {
     const cached = this.files.get(file);
     const generation = this.ws.generation;
-    const fresh = cached?.then((f) => (f && f.generation === generation ? f : null));
-    return (fresh ?? Promise.resolve(null)).then((f) => {
-      if (f) return f;
-      const loading = this.load(file, generation);
+    return (cached ?? Promise.resolve(null)).then((f) => {
+      if (f && f.generation === generation) return f;
+      const loading = this.load(file, generation, f ?? undefined);
       this.files.delete(file);
       this.files.set(file, loading);
       while (this.files.size > CACHED_FILES) this.files.delete(this.files.keys().next().value!);
@@ -136,7 +135,8 @@ export class LineAnnotations implements vscode.Disposable {
     });
   }
 
-  private async load(file: string, generation: number): Promise<FileRuns | null> {
+  /** The file's versions at the runs, read from git; those `previous` read already are taken from it. */
+  private async load(file: string, generation: number, previous?: FileRuns): Promise<FileRuns | null> {
     const root = this.ws.repoRoot;
     if (!root) return null;
     const { primary, goals } = metricSettings(this.ws);
@@ -144,13 +144,14 @@ export class LineAnnotations implements vscode.Disposable {
     const metric = primary || runs.find((r) => r.script === file && r.metrics.length)?.metrics[0]?.key || runs.find((r) => r.metrics.length)?.metrics[0]?.key || null;
     const { byBlob } = await versionsOfFile(root, runs, file);
     if (byBlob.size === 0) return { generation, metric, lines: new FileLineRuns([], 'max') };
-    const texts = await readTextBlobs(root, [...byBlob.keys()]);
+    const texts = previous ? previous.lines.texts() : new Map<string, string>();
+    for (const [blob, text] of await readTextBlobs(root, [...byBlob.keys()].filter((b) => !texts.has(b)))) texts.set(blob, text);
     const asAnnotated = (r: IndexedRun): AnnotatedRun => {
       const value = metric ? r.metrics.find((m) => m.key === metric)?.last : undefined;
       return { id: r.id, name: visibleBidi(r.name), startedMs: r.startedAt ? Date.parse(r.startedAt) : null, metric: value === undefined || Number.isNaN(value) ? null : value };
     };
     const versions = [...byBlob].filter(([blob]) => texts.has(blob)).map(([blob, held]) => ({ blob, text: texts.get(blob)!, runs: held.map(asAnnotated) }));
-    return { generation, metric, lines: new FileLineRuns(versions, metric ? metricGoal(metric, goals) : 'max') };
+    return { generation, metric, lines: new FileLineRuns(versions, metric ? metricGoal(metric, goals) : 'max', previous?.lines) };
   }
 
   dispose(): void {
