@@ -1,5 +1,6 @@
 import { SOURCE_NAMES } from './import/types';
 import type { RunRecord } from './runRecord';
+import { metricGoal } from './code/metricGoal';
 
 export interface ComparedRun {
   id: string;
@@ -48,12 +49,6 @@ export interface Comparison {
   environment: ValueRow[];
   /** Declared inputs whose hashes differ (or that some runs lack). */
   data: ValueRow[];
-}
-
-const LOWER_IS_BETTER = /loss|err|mse|mae|rmse|perplexity|ppl|wer|cer|latency|time|nll/i;
-
-export function metricGoal(key: string): 'min' | 'max' {
-  return LOWER_IS_BETTER.test(key) ? 'min' : 'max';
 }
 
 function show(value: unknown): string {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildComparison, metricGoal } from '../../src/core/compare';
+import { buildComparison } from '../../src/core/compare';
+import { metricGoal } from '../../src/core/code/metricGoal';
 import type { RunRecord } from '../../src/core/runRecord';
 import { makeRecord, rng } from '../helpers/runFactory';
 
