@@ -1004,8 +1004,61 @@ async function codeTests() {
       check(filtered, `the table is filtered to script = "train.py" and lists its ${ofTrain.length} runs`);
       await page.waitForTimeout(500);
       await shot('28-runs-lens-table.png');
-      await page.keyboard.press('Control+W');
     }, () => shot(`error-code-lens-${Date.now()}.png`));
+
+    await step('the table\'s scatter and parallel coordinates draw its runs, and a brush selects runs that open in Compare', async () => {
+      const frame = await tableFrame(page, 'no Runs table');
+      const choose = (selector, value) => frame.evaluate(([sel, v]) => {
+        const select = document.querySelector(sel);
+        select.value = v;
+        select.dispatchEvent(new Event('change', { bubbles: true }));
+      }, [selector, value]);
+      await frame.locator('#plot-toggle').click();
+      await frame.locator('#plot-x').waitFor({ timeout: 15_000 });
+      await choose('#plot-x', 'params.lr');
+      await choose('#plot-y', 'metrics.acc');
+      await choose('#plot-color', 'metrics.loss');
+      const withBoth = ofTrain.filter((r) => typeof r.params.lr === 'number' && typeof r.metricsSummary?.metrics?.acc?.last === 'number').length;
+      const drew = await happened(frame.waitForFunction((n) => document.querySelector('#plot-canvas')?.dataset.points === String(n), withBoth, { timeout: 15_000 }));
+      const pixels = await frame.evaluate(() => {
+        const c = document.querySelector('#plot-canvas');
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+        return n;
+      });
+      check(drew && pixels > 500, `the scatter of lr against acc draws one point per run with both (${withBoth}; ${pixels} pixels)`);
+      await shot('34-table-scatter.png');
+      await choose('#plot-mode', 'parallel');
+      await frame.locator('#plot-axes').waitFor({ timeout: 15_000 });
+      await choose('#plot-axes', ['params.lr', 'metrics.acc', 'metrics.loss']);
+      const lines = await happened(frame.waitForFunction((n) => document.querySelector('#plot-canvas')?.dataset.lines === String(n), ofTrain.length, { timeout: 15_000 }));
+      check(lines, `the parallel coordinates draw a line per run (${ofTrain.length})`);
+      // A brush on the lr axis (the first, on the left) over its lower part: the runs with a small lr.
+      const box = await frame.locator('#plot-canvas').boundingBox();
+      const small = ofTrain.filter((r) => r.params.lr <= 1).length;
+      await page.mouse.move(box.x + 40, box.y + 320 - 24 + 4);
+      await page.mouse.down();
+      await page.mouse.move(box.x + 40, box.y + 200, { steps: 8 });
+      await page.mouse.up();
+      const brushed = await happened(frame.waitForFunction((n) => document.querySelector('#plot-canvas')?.dataset.brushed === String(n) && document.querySelector('.count')?.textContent === `${n} runs`, small, { timeout: 15_000 }));
+      const button = await frame.locator('#compare').textContent();
+      check(brushed && button.includes(`Compare ${small} runs`), `a brush on lr keeps the ${small} runs with a small lr, in the table and the selection (${button})`);
+      await shot('35-table-parallel-brush.png');
+      await frame.locator('#compare').click();
+      const compare = await compareFrame(page);
+      const names = await compare.evaluate(() => [...document.querySelectorAll('table.runs .name')].map((n) => n.textContent));
+      check(names.length === small && !names.includes('too-hot'), `Compare opens on the brushed runs (${JSON.stringify(names)})`);
+      const across = await happened(compare.waitForFunction((n) => document.querySelector('#across-runs #plot-canvas')?.dataset.points === String(n), small, { timeout: 15_000 }));
+      check(across, `Compare's Across runs scatter draws its ${small} runs`);
+      await compare.evaluate(() => document.querySelector('#across-runs')?.scrollIntoView());
+      await page.waitForTimeout(500);
+      await shot('36-compare-across-runs.png');
+      await page.keyboard.press('Control+W');
+      await page.keyboard.press('Control+W');
+      // Back in the workbench: a key pressed while a webview has focus goes to the webview.
+      await page.locator('.tabs-container .tab', { hasText: 'train.py' }).first().click();
+    }, () => shot(`error-code-plots-${Date.now()}.png`));
 
     await step('a hover on an add_argument line lists the values the flag took', async () => {
       await quickInput(page, 'Control+P', 'train.py', 'train.py');

@@ -8,6 +8,8 @@ import type uPlot from 'uplot';
 import type { Comparison } from '../../src/core/compare';
 import { alignSeries, makeChart, type ChartOptions } from './charts';
 import { custom, el, formatNumber } from './dom';
+import { CrossRunPlots } from '../plots/crossRunPlots';
+import type { PlotField, PlotRuns } from '../plots/types';
 import type { ReproductionReport } from '../../src/core/reproduce/reportTypes';
 import type { CodeRow, CompareState, HostMessage, RunDetail, WebviewMessage, XAxis } from './protocol';
 
@@ -211,6 +213,49 @@ function reproductionSection(r: ReproductionReport): HTMLElement {
   return section('Reproduction', 'reproduction', el('div', {}, verdict, causes, r.metrics.length ? t : el('p', { class: 'absent' }, 'No metrics logged.')));
 }
 
+/**
+ * Scatter and parallel coordinates of the compared runs' params and last
+ * metrics, from what the comparison holds; a box or brush offers Compare of
+ * the runs it chose. No cap on the runs.
+ */
+let plots: CrossRunPlots | null = null;
+
+function plotData(c: Comparison): PlotRuns {
+  const number = (text: string | null) => (text !== null && text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text);
+  const fields: PlotField[] = [
+    ...c.params.map((p) => ({ key: `params.${p.key}`, kind: 'param' as const, name: p.key, values: p.values.map(number) })),
+    ...c.metrics.map((m) => ({ key: `metrics.${m.key}`, kind: 'metric' as const, name: m.key, values: m.last })),
+  ];
+  return { ids: c.runs.map((r) => r.id), names: c.runs.map((r) => r.name), fields };
+}
+
+function plotsSection(c: Comparison): HTMLElement {
+  const chosen = el('div', { class: 'plot-chosen' });
+  plots ??= new CrossRunPlots(
+    { mode: 'scatter', x: null, y: null, color: null, logX: false, logY: false, axes: [] },
+    {
+      fieldsChanged: () => undefined,
+      open: (runId) => post({ type: 'showRun', runId }),
+      select: (ids) => {
+        const picked = [...(ids ?? [])];
+        chosen.replaceChildren();
+        if (picked.length < 1) return;
+        const button = custom('vscode-button', { id: 'compare-chosen' }, `Compare these ${picked.length} run${picked.length === 1 ? '' : 's'}`);
+        button.addEventListener('click', () => post({ type: 'compareRuns', runIds: picked }));
+        chosen.append(button);
+      },
+    },
+  );
+  const data = plotData(c);
+  const box = el('div', {}, plots.root, chosen);
+  // Drawn once the section is in the page: the canvas takes its width from it.
+  requestAnimationFrame(() => {
+    plots!.setAvailable(data.fields.map((f) => ({ kind: f.kind, name: f.name })));
+    plots!.setData(data);
+  });
+  return section('Across runs', 'across-runs', box);
+}
+
 function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null, detail: RunDetail | null): void {
   const chartsBox = el('div', { class: 'charts' });
   // A chart holds window listeners (resize, mouse) until it is destroyed: clearing the map is not enough.
@@ -237,6 +282,7 @@ function render(c: Comparison, code: CodeRow[] | null, codeNote: string | null, 
     section('Params and config', 'params', paramsTable(c)),
     section('Metrics', 'metrics', el('div', { id: 'metrics-table' }, metricsTable(c))),
     section('Charts', 'charts', el('div', {}, chartControls(), c.metrics.length ? chartsBox : el('p', { class: 'absent' }, 'These runs logged no metrics.'))),
+    ...(c.runs.length >= 2 ? [plotsSection(c)] : []),
     ...(detail
       ? detailSections(detail)
       : [
@@ -255,6 +301,7 @@ function applyLive(message: Extract<HostMessage, { type: 'live' }>): void {
   comparison = { ...comparison, runs: message.runs, metrics: message.metrics };
   document.getElementById('header')?.replaceChildren(header(comparison));
   document.getElementById('metrics-table')?.replaceChildren(metricsTable(comparison));
+  if (plots?.root.isConnected) plots.setData(plotData(comparison));
   const stdout = document.getElementById('stdout');
   if (stdout && message.detail) stdout.textContent = message.detail.stdoutTail || '(nothing printed)';
   if (message.metrics.some((m) => !known.has(m.key))) {

@@ -60,7 +60,11 @@ export type WebviewMessage =
   | { type: 'openCode'; runId: string }
   | { type: 'reproduce'; runId: string }
   | { type: 'openParamSource'; runId: string; key: string }
-  | { type: 'openFileDiff'; file: string; leftRunId: string; rightRunId: string };
+  | { type: 'openFileDiff'; file: string; leftRunId: string; rightRunId: string }
+  /** A point of the cross-run plots was clicked. */
+  | { type: 'showRun'; runId: string }
+  /** The runs a box or brush of the plots chose, in a Compare of their own. */
+  | { type: 'compareRuns'; runIds: string[] };
 
 /** What the webview keeps through a reload (VS Code's setState / the serializer). */
 export interface CompareState {

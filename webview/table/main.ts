@@ -4,6 +4,8 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-multi-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import { custom, el, formatNumber } from '../compare/dom';
+import { CrossRunPlots, type PlotChoices } from '../plots/crossRunPlots';
+import type { PlotFieldRef } from '../plots/types';
 import type { TableColumn, TableHostMessage, TableRow, TableState, TableWebviewMessage } from './protocol';
 
 declare function acquireVsCodeApi(): { postMessage(message: TableWebviewMessage): void; getState(): TableState | undefined; setState(state: TableState): void };
@@ -15,7 +17,10 @@ const OVERSCAN = 10;
 
 const state: TableState = vscode.getState() ?? { where: '', sort: '-started', columns: null };
 let columns: TableColumn[] = [];
+/** Every row of the answer; `rows` are those shown: all of them, or those inside the plot's brushes. */
+let allRows: TableRow[] = [];
 let rows: TableRow[] = [];
+let brushFilter: Set<string> | null = null;
 let available: { params: string[]; metrics: string[] } = { params: [], metrics: [] };
 const selected = new Set<string>();
 let anchor: number | null = null;
@@ -29,13 +34,66 @@ const whereField = custom('vscode-textfield', { placeholder: 'Filter: metrics.ac
 // A property, not the attribute: the text field reads its value only from the property.
 whereField.value = state.where;
 const compareButton = custom('vscode-button', { id: 'compare', disabled: true }, 'Compare selected');
+const plotButton = custom('vscode-button', { id: 'plot-toggle', secondary: true }, 'Plots');
 const columnPicker = custom('vscode-multi-select', { id: 'columns', 'aria-label': 'Columns' }) as HTMLElement & { value: string[] };
 const header = el('div', { class: 'row header', role: 'row' });
 const spacer = el('div', { class: 'spacer' });
 const windowEl = el('div', { class: 'window', role: 'rowgroup' });
 const scroller = el('div', { class: 'scroller', id: 'scroller' }, spacer, windowEl);
 
-root.replaceChildren(el('div', { class: 'toolbar' }, whereField, columnPicker, compareButton, status), error, el('div', { class: 'table', role: 'table' }, header, scroller));
+const plotSlot = el('div', { class: 'plot-slot' });
+root.replaceChildren(el('div', { class: 'toolbar' }, whereField, columnPicker, compareButton, plotButton, status), error, plotSlot, el('div', { class: 'table', role: 'table' }, header, scroller));
+
+/**
+ * The cross-run plots over every run the query matches. Their values come
+ * from the host for the fields they draw; a box in the scatter selects runs,
+ * brushes in the parallel coordinates filter the rows and select them, and
+ * Compare selected follows.
+ */
+let plotRequest = 0;
+let plotTimer: ReturnType<typeof setTimeout> | undefined;
+const plots = new CrossRunPlots({ mode: 'scatter', x: null, y: null, color: null, logX: false, logY: false, axes: [] } satisfies PlotChoices, {
+  fieldsChanged: () => requestPlot(),
+  open: (runId) => post({ type: 'open', runId }),
+  select: (ids, by) => {
+    if (by === 'brush') {
+      brushFilter = ids;
+      applyBrush();
+    }
+    selected.clear();
+    for (const id of ids ?? []) selected.add(id);
+    selectionChanged();
+    renderWindow();
+  },
+});
+
+function requestPlot(): void {
+  if (!plots.root.isConnected) return;
+  clearTimeout(plotTimer);
+  plotTimer = setTimeout(() => post({ type: 'plot', requestId: ++plotRequest, where: state.where, fields: plots.wanted() }), 50);
+}
+
+function availableFields(): PlotFieldRef[] {
+  return [...available.params.map((name) => ({ kind: 'param' as const, name })), ...available.metrics.map((name) => ({ kind: 'metric' as const, name }))];
+}
+
+plotButton.addEventListener('click', () => {
+  if (plots.root.isConnected) {
+    plotSlot.replaceChildren();
+    brushFilter = null;
+    applyBrush();
+    return;
+  }
+  plotSlot.replaceChildren(plots.root);
+  plots.setAvailable(availableFields());
+  requestPlot();
+});
+
+function applyBrush(): void {
+  rows = brushFilter ? allRows.filter((r) => brushFilter!.has(r.id)) : allRows;
+  invalidateRows(true);
+  showRows(rows.length, true);
+}
 
 function quote(key: string): string {
   return /^[A-Za-z_][\w./-]*$/.test(key) ? key : `\`${key}\``;
@@ -155,9 +213,13 @@ function select(index: number, event: MouseEvent): void {
     selected.add(id);
     anchor = index;
   }
+  selectionChanged();
+  renderWindow();
+}
+
+function selectionChanged(): void {
   compareButton.toggleAttribute('disabled', selected.size === 0);
   compareButton.textContent = selected.size > 1 ? `Compare ${selected.size} runs` : 'Compare selected';
-  renderWindow();
 }
 
 windowEl.addEventListener('click', (event) => {
@@ -173,7 +235,7 @@ scroller.addEventListener('scroll', () => renderWindow());
 whereField.addEventListener('keydown', (event) => {
   if ((event as KeyboardEvent).key === 'Enter') query();
 });
-compareButton.addEventListener('click', () => post({ type: 'compare', runIds: rows.filter((r) => selected.has(r.id)).map((r) => r.id) }));
+compareButton.addEventListener('click', () => post({ type: 'compare', runIds: allRows.filter((r) => selected.has(r.id)).map((r) => r.id) }));
 columnPicker.addEventListener('change', () => {
   const chosen = new Set(columnPicker.value);
   state.columns = [...columns.filter((c) => c.kind === 'attr'), ...[...chosen].map((v) => ({ kind: v.startsWith('metric:') ? 'metric' : 'param', key: v.slice(v.indexOf(':') + 1) }) as TableColumn)];
@@ -196,6 +258,10 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
     query();
     return;
   }
+  if (message.type === 'plotData') {
+    if (message.requestId === plotRequest) plots.setData(message.data);
+    return;
+  }
   if (message.requestId !== latestRequest) return; // an answer to an older query
   if (message.type === 'error') {
     error.textContent = message.message;
@@ -204,10 +270,11 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
   }
   error.hidden = true;
   if (message.type === 'patch') {
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    const byId = new Map(allRows.map((r) => [r.id, r]));
     for (const r of message.changed) byId.set(r.id, r);
-    rows = (message.order ?? rows.map((r) => r.id)).map((id) => byId.get(id)!);
-    showRows(message.total, true);
+    allRows = (message.order ?? allRows.map((r) => r.id)).map((id) => byId.get(id)!);
+    applyBrush();
+    requestPlot();
     return;
   }
   if (message.query.where !== state.where || message.query.sort !== state.sort || JSON.stringify(message.query.columns) !== JSON.stringify(state.columns)) {
@@ -218,11 +285,16 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
   const pickerChanged = JSON.stringify(available) !== JSON.stringify(message.available) || JSON.stringify(columns) !== JSON.stringify(message.columns);
   invalidateRows(JSON.stringify(columns) === JSON.stringify(message.columns));
   columns = message.columns;
-  rows = message.rows;
+  allRows = message.rows;
+  rows = brushFilter ? allRows.filter((r) => brushFilter!.has(r.id)) : allRows;
   available = message.available;
   renderHeader();
-  if (pickerChanged) renderPicker();
-  showRows(message.total, message.complete);
+  if (pickerChanged) {
+    renderPicker();
+    if (plots.root.isConnected) plots.setAvailable(availableFields());
+  }
+  showRows(brushFilter ? rows.length : message.total, message.complete);
+  if (message.complete) requestPlot();
   if (firstPaint) {
     firstPaint = false;
     requestAnimationFrame(() => {

@@ -1,3 +1,5 @@
+import type { PlotFieldRef, PlotRuns } from '../plots/types';
+
 /**
  * The Runs table's messages, shared by host and webview. The webview speaks
  * first (`ready`); each query carries an id that its answer repeats, so a slow
@@ -29,13 +31,17 @@ export type TableHostMessage =
   | { type: 'patch'; requestId: number; changed: TableRow[]; order: string[] | null; total: number }
   | { type: 'error'; requestId: number; message: string }
   /** The host asks for a query (a lens opened the table on a script's runs): the page runs it as if typed. */
-  | { type: 'filter'; where: string };
+  | { type: 'filter'; where: string }
+  /** The values the plots asked for, for every run the query matches (no cap), in the table's default order. */
+  | { type: 'plotData'; requestId: number; data: PlotRuns };
 
 export type TableWebviewMessage =
   | { type: 'ready' }
   | { type: 'query'; requestId: number; where: string; sort: string; columns: TableColumn[] | null }
   | { type: 'compare'; runIds: string[] }
-  | { type: 'open'; runId: string };
+  | { type: 'open'; runId: string }
+  /** The plots' fields, over the runs `where` matches: the same index query as the rows. */
+  | { type: 'plot'; requestId: number; where: string; fields: PlotFieldRef[] };
 
 export interface TableState {
   where: string;

@@ -181,7 +181,7 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private html(): string {
-    return panelPage(this.panel.webview, this.extensionUri, { title: 'Compare Runs', script: 'dist/webview/compare.js', styles: ['dist/webview/uPlot.min.css', 'media/compare.css'] });
+    return panelPage(this.panel.webview, this.extensionUri, { title: 'Compare Runs', script: 'dist/webview/compare.js', styles: ['dist/webview/uPlot.min.css', 'media/compare.css', 'media/plots.css'] });
   }
 
 
@@ -232,6 +232,15 @@ export class ComparePanel implements vscode.Disposable {
       case 'openParamSource':
         await this.openParamSource(message.runId, message.key);
         return;
+      case 'showRun':
+        // Only runs of this comparison: a page asks about what it shows.
+        if (this.records.some((r) => r.id === message.runId)) ComparePanel.show(this.extensionUri, this.ws, [message.runId]);
+        return;
+      case 'compareRuns': {
+        const ids = message.runIds.filter((id) => this.records.some((r) => r.id === id));
+        if (ids.length) ComparePanel.show(this.extensionUri, this.ws, ids);
+        return;
+      }
     }
   }
 

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { TableColumn, TableHostMessage, TableRow, TableState, TableWebviewMessage } from '../../../webview/table/protocol';
+import { fieldKey, type PlotField } from '../../../webview/plots/types';
 import { SOURCE_NAMES } from '../../core/import/types';
+import { visibleBidi } from '../../core/safeText';
 import { QuerySyntaxError } from '../../core/query/ast';
 import { parseQuery, parseSort } from '../../core/query/parse';
 import type { IndexedRun } from '../../core/index/runIndex';
@@ -95,7 +97,7 @@ export class TablePanel implements vscode.Disposable {
   }
 
   private html(): string {
-    return panelPage(this.panel.webview, this.extensionUri, { title: 'Runs Table', script: 'dist/webview/table.js', styles: ['media/table.css'] });
+    return panelPage(this.panel.webview, this.extensionUri, { title: 'Runs Table', script: 'dist/webview/table.js', styles: ['media/table.css', 'media/plots.css'] });
   }
 
 
@@ -107,6 +109,10 @@ export class TablePanel implements vscode.Disposable {
     }
     if (message.type === 'open') {
       ComparePanel.show(this.extensionUri, this.ws, [message.runId]);
+      return;
+    }
+    if (message.type === 'plot') {
+      await this.answerPlot(message);
       return;
     }
     await this.answer(message, false);
@@ -152,6 +158,29 @@ export class TablePanel implements vscode.Disposable {
       }
       this.shown = { requestId: message.requestId, shape, rows: sent, order };
       if (!refresh) await this.memento.update(LAST_QUERY, query);
+    } catch (err) {
+      const text = err instanceof QuerySyntaxError ? `${err.message}\n${err.pointer()}` : (err as Error).message;
+      this.post({ type: 'error', requestId: message.requestId, message: text });
+    }
+  }
+
+  /** The plots' values: every run the query matches, one value per field, numbers as numbers. */
+  private async answerPlot(message: Extract<TableWebviewMessage, { type: 'plot' }>): Promise<void> {
+    try {
+      const where = parseQuery(message.where);
+      const paramKeys = message.fields.filter((f) => f.kind === 'param').map((f) => f.name);
+      const { runs, params } = await this.ws.table(where, [], paramKeys);
+      const fields: PlotField[] = message.fields.map((f) => ({
+        key: fieldKey(f),
+        kind: f.kind,
+        name: f.name,
+        values: runs.map((run) => {
+          if (f.kind === 'metric') return run.metrics.find((m) => m.key === f.name)?.last ?? null;
+          const text = params.get(run.id)?.[f.name] ?? null;
+          return text !== null && text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+        }),
+      }));
+      this.post({ type: 'plotData', requestId: message.requestId, data: { ids: runs.map((r) => r.id), names: runs.map((r) => visibleBidi(r.name)), fields } });
     } catch (err) {
       const text = err instanceof QuerySyntaxError ? `${err.message}\n${err.pointer()}` : (err as Error).message;
       this.post({ type: 'error', requestId: message.requestId, message: text });
