@@ -1019,21 +1019,34 @@ async function codeTests() {
       await choose('#plot-y', 'metrics.acc');
       await choose('#plot-color', 'metrics.loss');
       const withBoth = ofTrain.filter((r) => typeof r.params.lr === 'number' && typeof r.metricsSummary?.metrics?.acc?.last === 'number').length;
-      const drew = await happened(frame.waitForFunction((n) => document.querySelector('#plot-canvas')?.dataset.points === String(n), withBoth, { timeout: 15_000 }));
-      const pixels = await frame.evaluate(() => {
+      const drawnPixels = () => {
         const c = document.querySelector('#plot-canvas');
         const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0;
         for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
         return n;
-      });
+      };
+      const drew = await happened(frame.waitForFunction((n) => {
+        const c = document.querySelector('#plot-canvas');
+        if (c?.dataset.points !== String(n)) return false;
+        const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let drawn = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) drawn++;
+        return drawn > 500;
+      }, withBoth, { timeout: 15_000 }));
+      const pixels = await frame.evaluate(drawnPixels);
       check(drew && pixels > 500, `the scatter of lr against acc draws one point per run with both (${withBoth}; ${pixels} pixels)`);
       await shot('34-table-scatter.png');
       await choose('#plot-mode', 'parallel');
       await frame.locator('#plot-axes').waitFor({ timeout: 15_000 });
-      await choose('#plot-axes', ['params.lr', 'metrics.acc', 'metrics.loss']);
-      const lines = await happened(frame.waitForFunction((n) => document.querySelector('#plot-canvas')?.dataset.lines === String(n), ofTrain.length, { timeout: 15_000 }));
-      check(lines, `the parallel coordinates draw a line per run (${ofTrain.length})`);
+      // The multi-select takes a value once its options are in: asked again until the plot has the three axes.
+      const three = ['params.lr', 'metrics.acc', 'metrics.loss'];
+      let lines = false;
+      for (let i = 0; i < 20 && !lines; i++) {
+        await choose('#plot-axes', three);
+        lines = await happened(frame.waitForFunction(([n, want]) => document.querySelector('#plot-canvas')?.dataset.lines === String(n) && document.querySelector('#plot-canvas')?.dataset.axes === want, [ofTrain.length, three.join(',')], { timeout: 1500 }));
+      }
+      check(lines, `the parallel coordinates draw a line per run (${ofTrain.length}) on the axes lr, acc, loss`);
       // A brush on the lr axis (the first, on the left) over its lower part: the runs with a small lr.
       const box = await frame.locator('#plot-canvas').boundingBox();
       const small = ofTrain.filter((r) => r.params.lr <= 1).length;
