@@ -63,6 +63,8 @@ export interface PythonInfo {
   version: string;
   implementation: string;
   packages: Record<string, string>;
+  /** Packages installed from a folder or a version-control URL (PEP 610), by name: where from, credentials stripped. */
+  origins?: Record<string, string>;
 }
 
 export interface EnvironmentInfo {

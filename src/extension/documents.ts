@@ -21,13 +21,19 @@ function mdText(text: string): string {
 
 export function describeHistory(model: string, events: RegistryEvent[]): string {
   const lines = [`# ${mdText(model)}: alias history`, '', '| when | who | alias | from | to |', '|---|---|---|---|---|'];
+  const exports: string[] = [];
   for (const e of events) {
     if (e.type === 'register') continue;
+    if (e.type === 'export') {
+      exports.push(`| ${mdText(e.at)} | ${mdText(e.who)} | v${e.version} | ${mdText(e.to)} |`);
+      continue;
+    }
     const to = e.type === 'alias-set' ? `v${e.version}` : '(removed)';
     const from = e.type === 'alias-set' ? (e.previous === null ? '(new)' : `v${e.previous}`) : `v${e.previous}`;
     lines.push(`| ${mdText(e.at)} | ${mdText(e.who)} | ${mdText(e.alias)} | ${from} | ${to} |`);
   }
   if (lines.length === 4) lines.push('| | | no alias has been set yet | | |');
+  if (exports.length) lines.push('', '## Exports', '', '| when | who | version | to |', '|---|---|---|---|', ...exports);
   return lines.join('\n') + '\n';
 }
 

@@ -5,7 +5,7 @@ import { deleteRun } from '../core/store';
 import { compareRuns, compareWithWorkspace, openCommit, openFileAtRun } from './commands/codeCommands';
 import { importRunsCommand } from './commands/importCommand';
 import { recordFile, TrainingScriptLenses } from './commands/recordFile';
-import { registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
+import { exportVersionCommand, registerModel, rollbackAlias, setAlias, showAliasHistory } from './commands/modelCommands';
 import { reproduceRunCommand } from './commands/reproduceCommand';
 import { copyRunId, deleteRunCommand, filterRuns, runTraining } from './commands/runCommands';
 import { pullOnFocus, pullTeamRuns, pushTeamRuns } from './commands/shareCommands';
@@ -145,6 +145,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     command('runlens.setAlias', (node: ModelsNode, alias?: string) => setAlias(ws, node as Extract<ModelsNode, { kind: 'version' }>, typeof alias === 'string' ? alias : undefined)),
     command('runlens.rollbackAlias', (node: ModelsNode, alias?: string) => rollbackAlias(ws, node, typeof alias === 'string' ? alias : undefined)),
     command('runlens.showAliasHistory', (node: ModelsNode) => showAliasHistory(ws, node)),
+    command('runlens.exportVersion', (node?: ModelsNode, into?: vscode.Uri) => exportVersionCommand(ws, node, into instanceof vscode.Uri ? into : undefined)),
     command('runlens.openCliDocs', () => vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(context.extensionUri, 'README.md'))),
   );
   const imports = new ImportOffer(ws, context.workspaceState);

@@ -1145,6 +1145,28 @@ async function codeTests() {
       await shot('33-runs-of-file.png');
       await page.keyboard.press('Escape');
     }, () => shot(`error-code-runs-of-file-${Date.now()}.png`));
+
+    await step('Export Version… on a model version writes the export into the folder picked', async () => {
+      const into = path.join(WORK, 'exports');
+      fs.mkdirSync(into, { recursive: true });
+      const view = '[id="workbench.view.extension.runlens"]';
+      // v3 is the version whose artifact the demo's later runs left as it was.
+      const version = page.locator(`${view} .monaco-list-row[aria-label^="v3"]`).first();
+      await version.click({ button: 'right' });
+      await page.locator('.monaco-menu .action-label', { hasText: 'Export Version…' }).first().click();
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 30_000 });
+      await input.fill(`${into}/`);
+      await page.waitForTimeout(500);
+      await page.keyboard.press('Enter');
+      const said = await happened(waitForNotification(page, 'exported logistic v3 to', 60));
+      await page.waitForTimeout(500);
+      await shot('37-export-version.png');
+      const manifest = path.join(into, 'logistic-v3', 'MANIFEST.json');
+      const written = fs.existsSync(manifest) ? JSON.parse(fs.readFileSync(manifest, 'utf8')) : null;
+      check(said && written?.model === 'logistic' && written?.version === 3 && fs.existsSync(path.join(into, 'logistic-v3', 'Dockerfile')), `the export is in ${into}/logistic-v3 and a notification says so (${said}, ${JSON.stringify(written?.artifact)})`);
+      await page.keyboard.press('Escape');
+    }, () => shot(`error-code-export-${Date.now()}.png`));
   } finally {
     await page.close();
     server.stop();

@@ -1,3 +1,5 @@
+import { locateRepository } from '../../core/git/repository';
+import { ExportRefused, exportVersion } from '../../core/registry/exportVersion';
 import { RegistryError, Registry } from '../../core/registry/registry';
 import type { RegistryEvent } from '../../core/registry/events';
 import { listRuns, resolveStoreDir } from '../../core/store';
@@ -11,6 +13,7 @@ export const MODEL_USAGE = [
   'runlens model rollback <model> <alias>',
   'runlens model history <model> [--alias A] [--json]',
   'runlens model ls [--json]',
+  'runlens model export <model>@<alias>|<model>/<version> [--to DIR | --tar FILE] [--json]',
 ].join('\n  ');
 
 function versionNumber(text: string): number {
@@ -27,6 +30,7 @@ function describeEvent(e: RegistryEvent): string {
       ? `${when}  ${safeText(e.who)} set ${safeText(e.alias)} → v${e.version}`
       : `${when}  ${safeText(e.who)} moved ${safeText(e.alias)} v${e.previous} → v${e.version}`;
   }
+  if (e.type === 'export') return `${when}  ${safeText(e.who)} exported v${e.version} to ${safeText(e.to)}`;
   return `${when}  ${safeText(e.who)} removed ${safeText(e.alias)} (was v${e.previous})`;
 }
 
@@ -39,6 +43,24 @@ export async function modelCommand(args: string[]): Promise<number> {
   };
   try {
     switch (sub) {
+      case 'export': {
+        const parsed = parseArgs(rest, [{ name: 'to', value: true }, { name: 'tar', value: true }, { name: 'json' }]);
+        const [spec] = expectPositionals(parsed, ['a version (MODEL@ALIAS or MODEL/VERSION)'], 'runlens model export <model>@<alias>|<model>/<version> [--to DIR | --tar FILE]');
+        if (single(parsed, 'to') && single(parsed, 'tar')) throw new UsageError('give --to DIR or --tar FILE, not both');
+        const repoRoot = await locateRepository(process.cwd()).then((r) => r.root, () => null);
+        try {
+          const { dir, manifest, tar } = await exportVersion(registry.storeDir, spec!, { to: single(parsed, 'to'), tar: single(parsed, 'tar') }, repoRoot);
+          if (flag(parsed, 'json')) say(JSON.stringify({ dir, tar, manifest }));
+          else say(`exported ${safeText(manifest.model)} v${manifest.version} (run ${manifest.runId}, artifact sha256 ${manifest.artifact.sha256.slice(0, 12)}…) to ${safeText(tar ?? dir ?? '')}`);
+          return 0;
+        } catch (err) {
+          if (err instanceof ExportRefused) {
+            process.stderr.write(`runlens: ${err.message}\n`);
+            return 1;
+          }
+          throw err;
+        }
+      }
       case 'register': {
         const parsed = parseArgs(rest, [{ name: 'name', value: true }, { name: 'artifact', value: true }, { name: 'force' }]);
         const [query] = expectPositionals(parsed, ['a run'], 'runlens model register <run> --name MODEL [--artifact PATH] [--force]');

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { EXPORT_REPRODUCTIONS, reproduceFromExport } from '../../core/reproduce/fromExport';
 import { ReproductionRefused, reproduceRun } from '../../core/reproduce/reproduce';
 import { describeReport } from '../../core/reproduce/describeReport';
 import { DEFAULT_TOLERANCE } from '../../core/reproduce/report';
@@ -7,7 +8,7 @@ import { expectPositionals, flag, parseArgs, single, UsageError } from '../args'
 import { safeText } from '../terminalText';
 import { lookup } from './inspect';
 
-export const REPRODUCE_USAGE = 'runlens reproduce <run> [--in DIR] [--keep] [--strict] [--rtol X] [--atol X] [--json]';
+export const REPRODUCE_USAGE = 'runlens reproduce <run> [--in DIR] [--keep] [--strict] [--rtol X] [--atol X] [--json]\n  runlens reproduce --from-export DIR [--rtol X] [--atol X] [--json]';
 
 function tolerance(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;
@@ -17,7 +18,9 @@ function tolerance(text: string | undefined, name: string, fallback: number): nu
 }
 
 export async function reproduceCommand(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, [{ name: 'in', value: true }, { name: 'keep' }, { name: 'strict' }, { name: 'rtol', value: true }, { name: 'atol', value: true }, { name: 'json' }, { name: 'quiet' }]);
+  const parsed = parseArgs(args, [{ name: 'in', value: true }, { name: 'keep' }, { name: 'strict' }, { name: 'rtol', value: true }, { name: 'atol', value: true }, { name: 'json' }, { name: 'quiet' }, { name: 'from-export', value: true }]);
+  const fromExport = single(parsed, 'from-export');
+  if (fromExport) return reproduceExport(fromExport, parsed);
   const [query] = expectPositionals(parsed, ['a run'], REPRODUCE_USAGE);
   const storeDir = await resolveStoreDir(process.cwd());
   const original = lookup(listRuns(storeDir).runs, query!);
@@ -59,3 +62,38 @@ export async function reproduceCommand(args: string[]): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
   }
 }
+
+/** `--from-export DIR`: the export's training re-run outside any repository, with the same report. */
+async function reproduceExport(dir: string, parsed: ReturnType<typeof parseArgs>): Promise<number> {
+  const json = flag(parsed, 'json');
+  const quiet = flag(parsed, 'quiet') || json;
+  const say = (text: string) => {
+    if (!quiet) process.stderr.write(`runlens: ${text}\n`);
+  };
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  try {
+    const result = await reproduceFromExport(dir, {
+      signal: abort.signal,
+      tolerance: { relative: tolerance(single(parsed, 'rtol'), 'rtol', DEFAULT_TOLERANCE.relative), absolute: tolerance(single(parsed, 'atol'), 'atol', DEFAULT_TOLERANCE.absolute) },
+      stdout: json ? process.stderr : process.stdout,
+      stderr: process.stderr,
+      pythonHelperDir: path.join(__dirname, '..', 'python'),
+      say,
+      onStarted: (record) => say(`recording the reproduction as run ${record.id} "${safeText(record.name)}" in ${path.join(dir, EXPORT_REPRODUCTIONS)}`),
+    });
+    if (json) process.stdout.write(JSON.stringify(result.report, null, 2) + '\n');
+    else process.stdout.write(describeReport(result.report, { original: result.original.name, reproduction: result.record.name }));
+    return result.report.verdict === 'reproduced' ? 0 : 1;
+  } catch (err) {
+    if (err instanceof ReproductionRefused) {
+      process.stderr.write(`runlens: cannot reproduce: ${err.message}\n`);
+      return 3;
+    }
+    throw err;
+  } finally {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
+  }
+}
+

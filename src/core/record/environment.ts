@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import type { EnvironmentInfo, PythonInfo } from '../runRecord';
 import { isSecretName, REDACTED, redactValue } from '../secrets';
+import { stripUrlCredentials } from '../git/remoteUrl';
 
 /** Variable names that hold secrets by convention (DESIGN.md section 1): their values never reach disk. */
 const SECRET_NAME = /TOKEN|SECRET|KEY|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTH|PRIVATE|COOKIE|SESSION|SIGNATURE|CONNECTION_?STRING|(^|_)PAT$|(^|_)PAT_/i;
@@ -29,13 +30,24 @@ const PYTHON_PROBE = [
   'try:',
   '    from importlib import metadata',
   '    pkgs = {}',
+  '    origins = {}',
   '    for d in metadata.distributions():',
   '        name = d.metadata["Name"]',
-  '        if name: pkgs[name.lower()] = d.version',
+  '        if not name: continue',
+  '        pkgs[name.lower()] = d.version',
+  // PEP 610: a package installed from a folder or a VCS says where from; an export cannot pin it to an index.
+  '        try:',
+  '            direct = json.loads(d.read_text("direct_url.json") or "null")',
+  '        except Exception:',
+  '            direct = None',
+  '        if isinstance(direct, dict) and isinstance(direct.get("url"), str):',
+  '            vcs = direct.get("vcs_info") or {}',
+  '            editable = (direct.get("dir_info") or {}).get("editable")',
+  '            origins[name.lower()] = direct["url"] + ("@" + vcs["commit_id"] if vcs.get("commit_id") else "") + (" (editable)" if editable else "")',
   'except Exception:',
-  '    pkgs = {}',
+  '    pkgs, origins = {}, {}',
   'print(json.dumps({"executable": sys.executable, "version": platform.python_version(),',
-  '  "implementation": platform.python_implementation(), "packages": dict(sorted(pkgs.items()))}))',
+  '  "implementation": platform.python_implementation(), "packages": dict(sorted(pkgs.items())), "origins": dict(sorted(origins.items()))}))',
 ].join('\n');
 
 function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
@@ -49,7 +61,10 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: nu
 /** Asks the interpreter that will run the command for its version and installed packages. */
 export async function probePython(interpreter: string, env: NodeJS.ProcessEnv): Promise<PythonInfo> {
   const out = await run(interpreter, ['-c', PYTHON_PROBE], env, 20_000);
-  return JSON.parse(out) as PythonInfo;
+  const info = JSON.parse(out) as PythonInfo;
+  // A VCS URL may carry a token (https://user:token@host/…): it is never written.
+  if (info.origins) for (const [name, origin] of Object.entries(info.origins)) info.origins[name] = stripUrlCredentials(String(origin));
+  return info;
 }
 
 async function probeGpus(notes: string[]): Promise<EnvironmentInfo['gpus']> {

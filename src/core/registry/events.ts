@@ -38,7 +38,20 @@ export interface AliasRemovedEvent {
   at: string;
 }
 
-export type RegistryEvent = RegisterEvent | AliasSetEvent | AliasRemovedEvent;
+/** A version exported with everything it depends on (`runlens model export`): the audit log says who took it where. */
+export interface ExportEvent {
+  id?: string;
+  type: 'export';
+  model: string;
+  version: number;
+  /** The folder or archive written. */
+  to: string;
+  sha256: string | null;
+  who: string;
+  at: string;
+}
+
+export type RegistryEvent = RegisterEvent | AliasSetEvent | AliasRemovedEvent | ExportEvent;
 
 export interface ModelVersion extends Omit<RegisterEvent, 'type'> {
   aliases: string[];
@@ -73,7 +86,7 @@ export function foldEvents(events: RegistryEvent[]): Map<string, Model> {
       m.versions.push({ ...version, version: number, ...(same ? { renumberedFrom: e.version } : {}), metrics: version.metrics ?? {}, aliases: [] });
     } else if (e.type === 'alias-set') {
       m.aliases[e.alias] = e.version;
-    } else {
+    } else if (e.type === 'alias-removed') {
       delete m.aliases[e.alias];
     }
   }

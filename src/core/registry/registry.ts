@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { HashCache, hashPath } from '../dataHash';
 import { userAtHost } from '../identity';
 import type { RunRecord } from '../runRecord';
-import { foldEvents, type AliasSetEvent, type Model, type RegisterEvent, type RegistryEvent } from './events';
+import { foldEvents, type AliasSetEvent, type ExportEvent, type Model, type RegisterEvent, type RegistryEvent } from './events';
 import { eventId, newEventId, unionEvents } from './merge';
 
 /** A registry request that cannot be done as asked; nothing was written. */
@@ -157,9 +157,18 @@ export class Registry {
     return this.setAlias(model, alias, last.previous);
   }
 
-  /** The audit log: alias events of a model (one alias, or all), oldest first. */
+  /** Records that a version was exported (the audit log keeps who took it where). */
+  recordExport(model: string, version: number, to: string, sha256: string | null): ExportEvent {
+    return this.withLock(() => {
+      const event: ExportEvent = { type: 'export', model, version, to, sha256, who: userAtHost(), at: new Date().toISOString() };
+      this.append(event);
+      return event;
+    });
+  }
+
+  /** The audit log: alias events of a model (one alias, or all) and its exports, oldest first. */
   history(model: string, alias?: string): RegistryEvent[] {
-    return this.read().events.filter((e) => e.model === model && e.type !== 'register' && (alias === undefined || e.alias === alias));
+    return this.read().events.filter((e) => e.model === model && e.type !== 'register' && (alias === undefined || (e.type !== 'export' && e.alias === alias)));
   }
 
   /**
@@ -224,10 +233,12 @@ export class Registry {
 function missingFields(e: unknown): string | null {
   if (!e || typeof e !== 'object') return 'not a registry event';
   const f = e as Record<string, unknown>;
-  if (!['register', 'alias-set', 'alias-removed'].includes(f.type as string)) return 'not a registry event';
+  if (!['register', 'alias-set', 'alias-removed', 'export'].includes(f.type as string)) return 'not a registry event';
   const need: [string, (v: unknown) => boolean][] = [['model', (v) => typeof v === 'string' && v !== ''], ['at', (v) => typeof v === 'string']];
   if (f.type === 'register') {
     need.push(['version', Number.isInteger], ['runId', (v) => typeof v === 'string'], ['artifact', (v) => !!v && typeof v === 'object' && typeof (v as { path?: unknown }).path === 'string']);
+  } else if (f.type === 'export') {
+    need.push(['version', Number.isInteger], ['to', (v) => typeof v === 'string']);
   } else {
     need.push(['alias', (v) => typeof v === 'string' && v !== '']);
     if (f.type === 'alias-set') need.push(['version', Number.isInteger]);

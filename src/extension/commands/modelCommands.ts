@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ExportRefused, exportVersion } from '../../core/registry/exportVersion';
 import type { AliasSetEvent, RegisterEvent } from '../../core/registry/events';
 import { RegistryError } from '../../core/registry/registry';
 import { historyDocUri } from '../documents';
@@ -108,3 +110,35 @@ export async function showAliasHistory(ws: WorkspaceRuns, node: ModelsNode | und
   return uri;
 }
 
+
+/**
+ * Export Version…: the version with everything it depends on, into a folder
+ * the user picks (a new folder in it, named after the version), with
+ * progress; then the exported folder can open in a new window.
+ */
+export async function exportVersionCommand(ws: WorkspaceRuns, node: ModelsNode | undefined, into?: vscode.Uri): Promise<string | undefined> {
+  if (node?.kind !== 'version') {
+    void vscode.window.showInformationMessage('RunLens: choose a model version in the Models view to export it.');
+    return undefined;
+  }
+  const spec = `${node.model}/${node.version.version}`;
+  const parent =
+    into ??
+    (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Export Here', title: `RunLens: Export ${node.model} v${node.version.version} into…` }))?.[0];
+  if (!parent) return undefined;
+  const to = path.join(parent.fsPath, `${node.model.replace(/[\\/]/g, '-')}-v${node.version.version}`);
+  try {
+    const { dir, manifest } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `RunLens: exporting ${node.model} v${node.version.version}…` },
+      () => exportVersion(ws.storeDir, spec, { to }, ws.repoRoot),
+    );
+    const OPEN = 'Open in New Window';
+    void vscode.window
+      .showInformationMessage(`RunLens: exported ${manifest.model} v${manifest.version} to ${dir} (artifact, code, requirements.txt, Dockerfile, MANIFEST.json).`, OPEN)
+      .then((choice) => (choice === OPEN && dir ? vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(dir), { forceNewWindow: true }) : undefined));
+    return dir ?? undefined;
+  } catch (err) {
+    void vscode.window.showErrorMessage(`RunLens: ${err instanceof ExportRefused || err instanceof RegistryError ? err.message : String(err)}`);
+    return undefined;
+  }
+}
