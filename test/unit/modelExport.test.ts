@@ -23,6 +23,8 @@ with open("out/model.bin", "wb") as f:
     f.write(("weights %.6f" % w).encode())
 `;
 
+const SECRET = 'sk-live-0123456789abcdefSECRET';
+
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 describe('runlens model export', () => {
@@ -32,7 +34,9 @@ describe('runlens model export', () => {
   before(() => {
     repo = makeRepo({ 'train.py': TRAIN, 'lib/util.py': 'X = 1\n', '.gitignore': 'out/\n' });
     fs.writeFileSync(path.join(repo, 'notes.txt'), 'untracked, in the snapshot\n');
-    const recorded = runCli(['run', '--quiet', '--artifact', 'out/model.bin', '--', 'python3', 'train.py', '--lr', '0.2'], repo);
+    // Secrets in an untracked .env and in the environment: neither may reach an export.
+    fs.writeFileSync(path.join(repo, '.env'), `API_TOKEN=${SECRET}\n`);
+    const recorded = runCli(['run', '--quiet', '--artifact', 'out/model.bin', '--', 'python3', 'train.py', '--lr', '0.2'], repo, { MY_API_TOKEN: SECRET });
     assert.equal(recorded.code, 0, recorded.stderr);
     run = readRunRecord(path.join(repo, '.runlens'), runIds(repo)[0]!);
     assert.equal(runCli(['model', 'register', run.id, '--name', 'clf'], repo).code, 0);
@@ -74,6 +78,10 @@ describe('runlens model export', () => {
     assert.match(dockerfile, /^COPY requirements\.txt \/app\/requirements\.txt$/m);
     assert.match(dockerfile, /^RUN pip install --no-cache-dir -r \/app\/requirements\.txt$/m);
     assert.match(dockerfile, /^CMD \["python","train\.py","--lr","0\.2"\]$/m);
+    // No secret anywhere in the export.
+    const everything = listed(out).map((f) => fs.readFileSync(path.join(out, f), 'latin1')).join('\n');
+    assert.ok(!everything.includes(SECRET), 'a secret reached the export');
+    assert.ok(!files.includes('.env'), 'the .env stayed out of the snapshot');
     // No container runtime here: the Dockerfile is checked, not built.
     const history = JSON.parse(runCli(['model', 'history', 'clf', '--json'], repo).stdout) as { type: string; to?: string }[];
     assert.ok(history.some((e) => e.type === 'export' && e.to === out), JSON.stringify(history));
