@@ -1,27 +1,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ParamValue } from '../params';
-import { RunRecorder } from '../record/recorder';
 import { EXPORT_LAYOUT, MANIFEST_FILE, type ExportManifest } from '../registry/exportVersion';
 import type { RunRecord } from '../runRecord';
 import { parseRunRecord, runDir } from '../store';
-import { buildReport, DEFAULT_TOLERANCE, writeReport, type ReproductionReport, type Tolerance } from './report';
-import { ReproductionRefused } from './reproduce';
+import type { ReproductionReport } from './report';
+import { ReproductionRefused, rerunAndReport, type RerunOptions } from './reproduce';
 
 /** Where a reproduction from an export keeps its run and report: beside the export's files. */
 export const EXPORT_REPRODUCTIONS = 'reproductions';
 
-export interface FromExportOptions {
-  tolerance?: Tolerance;
-  env?: NodeJS.ProcessEnv;
-  stdout?: NodeJS.WritableStream;
-  stderr?: NodeJS.WritableStream;
-  pythonHelperDir?: string;
-  say?: (text: string) => void;
-  onStarted?: (record: RunRecord, dir: string) => void;
-  signal?: AbortSignal;
-}
+export type FromExportOptions = Omit<RerunOptions, 'storeDir'> & { say?: (text: string) => void };
 
 /**
  * `runlens reproduce --from-export DIR`: re-runs a version's training from an
@@ -61,33 +50,8 @@ export async function reproduceFromExport(exportDir: string, options: FromExport
     fs.mkdirSync(cwd, { recursive: true });
     say(`copied the code of ${manifest.model} v${manifest.version} (run ${original.id}) to ${work}`);
     for (const d of original.data) if (!fs.existsSync(path.resolve(cwd, d.path))) say(`warning: data ${d.path} is not in the export; the report will name it`);
-    const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), RUNLENS_REPRODUCES: original.id };
-    if (original.seed) env.RUNLENS_SEED = String(original.seed.value);
-    const cliParams = Object.entries(original.params).filter(([k]) => original.paramSources[k] === 'cli') as [string, ParamValue][];
-    const recorder = new RunRecorder({
-      command: original.command,
-      cwd,
-      name: `${original.name} (reproduction from export)`,
-      params: cliParams,
-      configFiles: original.configFiles.map((c) => c.path),
-      data: original.data.filter((d) => fs.existsSync(path.resolve(cwd, d.path))).map((d) => d.path),
-      artifacts: original.artifacts.map((a) => a.path),
-      tags: original.tags,
-      env,
-      storeDir,
-      stdout: options.stdout,
-      stderr: options.stderr,
-      stdin: 'ignore',
-      pythonHelperDir: options.pythonHelperDir,
-      reproduces: original.id,
-      onStarted: options.onStarted,
-    });
-    const stop = () => recorder.interrupt('SIGTERM', true);
-    options.signal?.addEventListener('abort', stop);
-    if (options.signal?.aborted) stop();
-    const { record, exitCode } = await recorder.run().finally(() => options.signal?.removeEventListener('abort', stop));
-    const report = await buildReport(storeDir, work, original, record, options.tolerance ?? DEFAULT_TOLERANCE);
-    writeReport(storeDir, report);
+    const present = original.data.filter((d) => fs.existsSync(path.resolve(cwd, d.path))).map((d) => d.path);
+    const { record, exitCode, report } = await rerunAndReport(original, cwd, work, `${original.name} (reproduction from export)`, present, { ...options, storeDir });
     return { original, record, report, exitCode, storeDir };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

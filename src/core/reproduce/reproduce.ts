@@ -123,6 +123,47 @@ async function plan(options: ReproduceOptions): Promise<{ original: RunRecord; r
   return { original, repoRoot, data };
 }
 
+/** What a re-run needs besides the run: where it is recorded, how it is stopped and what it prints. */
+export type RerunOptions = Pick<ReproduceOptions, 'storeDir' | 'env' | 'stdout' | 'stderr' | 'pythonHelperDir' | 'onStarted' | 'signal' | 'tolerance'>;
+
+/**
+ * Runs the original's command again from `cwd` through the recorder, as its
+ * reproduction (the recorded seed offered as RUNLENS_SEED, `--param` params
+ * given again), and writes the report of what differs. Shared by reproduce
+ * from a snapshot and from an export.
+ */
+export async function rerunAndReport(original: RunRecord, cwd: string, repoRoot: string, name: string, data: string[], options: RerunOptions): Promise<{ record: RunRecord; exitCode: number; report: ReproductionReport }> {
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), RUNLENS_REPRODUCES: original.id };
+  if (original.seed) env.RUNLENS_SEED = String(original.seed.value);
+  // Params given with --param are not in the command line; the rest (argv, config files, the script's own) come back by themselves.
+  const cliParams = Object.entries(original.params).filter(([k]) => original.paramSources[k] === 'cli') as [string, ParamValue][];
+  const recorder = new RunRecorder({
+    command: original.command,
+    cwd,
+    name,
+    params: cliParams,
+    configFiles: original.configFiles.map((c) => c.path),
+    data,
+    artifacts: original.artifacts.map((a) => a.path),
+    tags: original.tags,
+    env,
+    storeDir: options.storeDir,
+    stdout: options.stdout,
+    stderr: options.stderr,
+    stdin: 'ignore',
+    pythonHelperDir: options.pythonHelperDir,
+    reproduces: original.id,
+    onStarted: options.onStarted,
+  });
+  const stop = () => recorder.interrupt('SIGTERM', true);
+  options.signal?.addEventListener('abort', stop);
+  if (options.signal?.aborted) stop();
+  const { record, exitCode } = await recorder.run().finally(() => options.signal?.removeEventListener('abort', stop));
+  const report = await buildReport(options.storeDir, repoRoot, original, record, options.tolerance ?? DEFAULT_TOLERANCE);
+  writeReport(options.storeDir, report);
+  return { record, exitCode, report };
+}
+
 /**
  * Re-runs a recorded run from its snapshot (DESIGN.md: reproduce): a git
  * worktree at the snapshot commit, outside the user's working tree, the
@@ -163,34 +204,7 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     }
     for (const line of drift) say(`warning: ${line}`);
 
-    const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), RUNLENS_REPRODUCES: original.id };
-    if (original.seed) env.RUNLENS_SEED = String(original.seed.value);
-    // Params given with --param are not in the command line; the rest (argv, config files, the script's own) come back by themselves.
-    const cliParams = Object.entries(original.params).filter(([k]) => original.paramSources[k] === 'cli') as [string, ParamValue][];
-    const recorder = new RunRecorder({
-      command: original.command,
-      cwd,
-      name: `${original.name} (reproduction)`,
-      params: cliParams,
-      configFiles: original.configFiles.map((c) => c.path),
-      data: original.data.map((d) => d.path),
-      artifacts: original.artifacts.map((a) => a.path),
-      tags: original.tags,
-      env,
-      storeDir: options.storeDir,
-      stdout: options.stdout,
-      stderr: options.stderr,
-      stdin: 'ignore',
-      pythonHelperDir: options.pythonHelperDir,
-      reproduces: original.id,
-      onStarted: options.onStarted,
-    });
-    const stop = () => recorder.interrupt('SIGTERM', true);
-    options.signal?.addEventListener('abort', stop);
-    if (options.signal?.aborted) stop();
-    const { record, exitCode } = await recorder.run().finally(() => options.signal?.removeEventListener('abort', stop));
-    const report = await buildReport(options.storeDir, repoRoot, original, record, options.tolerance ?? DEFAULT_TOLERANCE);
-    writeReport(options.storeDir, report);
+    const { record, exitCode, report } = await rerunAndReport(original, cwd, repoRoot, `${original.name} (reproduction)`, original.data.map((d) => d.path), options);
     return { original, record, report, exitCode, worktree: keep ? worktree : null };
   } finally {
     if (removeWorktree) {
