@@ -24,7 +24,7 @@ export function scriptOfCommand(command: readonly string[]): string | null {
  * The script of a run as a path in its repository (`src/train.py`, forward
  * slashes), which is how an open editor finds the runs of its file.
  */
-export function scriptOfRun(record: Pick<RunRecord, 'command' | 'cwd' | 'cwdInRepo' | 'git'>): string | null {
+export function scriptOfRun(record: Pick<RunRecord, 'command' | 'cwdInRepo' | 'git'>): string | null {
   const script = Array.isArray(record.command) ? scriptOfCommand(record.command) : null;
   return script ? pathInRepo(record, script) : null;
 }
