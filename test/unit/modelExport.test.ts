@@ -101,19 +101,26 @@ describe('runlens model export', () => {
     assert.ok(fs.existsSync(path.join(elsewhere, 'reproductions', 'runs')), 'the reproduction is kept beside the export');
   });
 
-  test('a changed artifact refuses the export, naming both hashes, and writes nothing', () => {
+  test('an artifact overwritten since registration is exported from the copy the registry kept; changed there too, the export refuses, naming both hashes, and writes nothing', () => {
     const artifact = path.join(repo, 'out', 'model.bin');
     const before = fs.readFileSync(artifact);
     const registered = sha256(artifact);
-    fs.writeFileSync(artifact, 'tampered');
+    const keptCopy = path.join(repo, '.runlens', 'artifacts', registered, 'model.bin');
+    assert.equal(sha256(keptCopy), registered, 'registering kept a copy by its hash');
+    fs.writeFileSync(artifact, 'overwritten by a later run');
     try {
       const out = path.join(tempDir(), 'export');
-      const result = runCli(['model', 'export', 'clf@production', '--to', out], repo);
+      assert.equal(runCli(['model', 'export', 'clf@production', '--to', out], repo).code, 0);
+      assert.equal(sha256(path.join(out, 'model', 'model.bin')), registered, 'the registered model, not the file there now');
+      fs.writeFileSync(keptCopy, 'tampered');
+      const refused = path.join(tempDir(), 'export');
+      const result = runCli(['model', 'export', 'clf@production', '--to', refused], repo);
       assert.equal(result.code, 1);
       assert.match(result.stderr, new RegExp(`${registered} registered, ${sha256(artifact)} now`));
-      assert.equal(fs.existsSync(out), false);
+      assert.equal(fs.existsSync(refused), false);
     } finally {
       fs.writeFileSync(artifact, before);
+      fs.writeFileSync(keptCopy, before);
     }
   });
 

@@ -8,6 +8,7 @@ import { userAtHost } from '../identity';
 import type { RunRecord } from '../runRecord';
 import { readRunRecord, runDir } from '../store';
 import type { ModelVersion } from './events';
+import { keptArtifactPath } from './keptArtifacts';
 import { Registry, RegistryError } from './registry';
 
 /** An export that cannot be made, and why; nothing was written. */
@@ -133,14 +134,21 @@ export async function exportVersion(storeDir: string, spec: string, target: { to
   } catch (err) {
     throw new ExportRefused(`the run of ${version.model} v${version.version} (${version.runId}) cannot be read: ${(err as Error).message}`);
   }
-  const source = path.resolve(run.cwd, version.artifact.path);
-  if (!fs.existsSync(source)) throw new ExportRefused(`the artifact of ${version.model} v${version.version} is not here: ${source} does not exist`);
-  const now = sha256Of(source);
-  if (!version.artifact.sha256 || now.sha256 !== version.artifact.sha256) {
+  // Where the run wrote it, else the copy the registry kept when the version was registered: the first that is still the registered file.
+  const written = path.resolve(run.cwd, version.artifact.path);
+  const kept = version.artifact.sha256 ? keptArtifactPath(storeDir, version.artifact.sha256, written) : null;
+  const candidates = [written, ...(kept ? [kept] : [])].filter((p) => fs.existsSync(p)).map((p) => ({ path: p, ...sha256Of(p) }));
+  const match = candidates.find((c) => version.artifact.sha256 && c.sha256 === version.artifact.sha256);
+  if (!match) {
+    const there = candidates[0];
     throw new ExportRefused(
-      `the artifact of ${version.model} v${version.version} changed since it was registered: sha256 ${version.artifact.sha256 ?? 'none'} registered, ${now.sha256 ?? 'none'} now (${source})`,
+      there
+        ? `the artifact of ${version.model} v${version.version} changed since it was registered: sha256 ${version.artifact.sha256 ?? 'none'} registered, ${there.sha256 ?? 'none'} now (${there.path}), and the registry kept no copy of it`
+        : `the artifact of ${version.model} v${version.version} is not here: ${written} does not exist, and the registry kept no copy of it`,
     );
   }
+  const source = match.path;
+  const now = match;
   const snapshot = version.snapshot ?? run.git?.snapshot ?? null;
   if (snapshot && !repoRoot) throw new ExportRefused(`the code snapshot ${snapshot.slice(0, 12)} needs the repository it was recorded in`);
   // Only an archive asked for: the folder is made in a temporary place and packed from there.
@@ -157,7 +165,7 @@ export async function exportVersion(storeDir: string, spec: string, target: { to
     runId: run.id,
     runName: run.name,
     snapshot,
-    artifact: { path: version.artifact.path, file: path.posix.join(EXPORT_LAYOUT.model, path.basename(source)), sha256: version.artifact.sha256, size: now.size },
+    artifact: { path: version.artifact.path, file: path.posix.join(EXPORT_LAYOUT.model, path.basename(written)), sha256: version.artifact.sha256!, size: now.size },
     command: run.command,
     cwdInRepo: run.cwdInRepo ?? '',
     python: run.env?.python ? { version: run.env.python.version, implementation: run.env.python.implementation } : null,
@@ -172,7 +180,7 @@ export async function exportVersion(storeDir: string, spec: string, target: { to
   try {
     const modelDir = path.join(dir, EXPORT_LAYOUT.model);
     fs.mkdirSync(modelDir);
-    fs.cpSync(source, path.join(modelDir, path.basename(source)), { recursive: true, dereference: true });
+    fs.cpSync(source, path.join(modelDir, path.basename(written)), { recursive: true, dereference: true });
     const codeDir = path.join(dir, EXPORT_LAYOUT.code);
     fs.mkdirSync(codeDir);
     if (snapshot) {

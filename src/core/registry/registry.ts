@@ -4,6 +4,7 @@ import { HashCache, hashPath } from '../dataHash';
 import { userAtHost } from '../identity';
 import type { RunRecord } from '../runRecord';
 import { foldEvents, type AliasSetEvent, type ExportEvent, type Model, type RegisterEvent, type RegistryEvent } from './events';
+import { keepArtifact } from './keptArtifacts';
 import { eventId, newEventId, unionEvents } from './merge';
 
 /** A registry request that cannot be done as asked; nothing was written. */
@@ -103,6 +104,8 @@ export class Registry {
     if (known?.sha256 && hashed.sha256 !== known.sha256) {
       throw new RegistryError(`artifact ${chosen} has changed since run ${run.id} wrote it (sha256 ${known.sha256.slice(0, 12)}… then, ${hashed.sha256?.slice(0, 12)}… now)`);
     }
+    // The version keeps its own copy: a later run that writes the same path again cannot change it.
+    if (hashed.sha256) keepArtifact(this.storeDir, path.resolve(run.cwd, chosen), hashed.sha256);
     const metrics: Record<string, number> = {};
     for (const [k, m] of Object.entries(run.metricsSummary?.metrics ?? {})) if (Number.isFinite(m.last)) metrics[k] = m.last;
     return this.withLock(() => {
