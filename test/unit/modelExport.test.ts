@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { RunRecord } from '../../src/core/runRecord';
 import { readRunRecord } from '../../src/core/store';
-import { git, makeRepo, runCli, runIds, tempDir } from '../helpers/repo';
+import { git, makeRepo, PROJECT_ROOT, runCli, runIds, tempDir } from '../helpers/repo';
 
 /** Deterministic: the same flags give the same weights and the same metrics. */
 const TRAIN = `import argparse, json, os
@@ -122,6 +122,24 @@ describe('runlens model export', () => {
       fs.writeFileSync(artifact, before);
       fs.writeFileSync(keptCopy, before);
     }
+  });
+
+  test('a package installed from a folder is recorded with where it came from, and the export lists it as a comment, not a pin', () => {
+    // A venv with the runlens package installed by pip from the project's python/ folder (no index).
+    const venv = tempDir('runlens-venv-');
+    execFileSync('python3', ['-m', 'venv', venv]);
+    execFileSync(path.join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--no-index', '--disable-pip-version-check', '-q', path.join(PROJECT_ROOT, 'python')]);
+    const local = makeRepo({ 'train.py': TRAIN, '.gitignore': 'out/\n' });
+    const recorded = runCli(['run', '--quiet', '--artifact', 'out/model.bin', '--', path.join(venv, 'bin', 'python'), 'train.py'], local);
+    assert.equal(recorded.code, 0, recorded.stderr);
+    const record = readRunRecord(path.join(local, '.runlens'), runIds(local)[0]!);
+    assert.match(record.env!.python!.origins!.runlens!, /^file:\/\/.*python/);
+    assert.equal(runCli(['model', 'register', record.id, '--name', 'local'], local).code, 0);
+    const out = path.join(tempDir(), 'export');
+    assert.equal(runCli(['model', 'export', 'local/1', '--to', out], local).code, 0);
+    const requirements = fs.readFileSync(path.join(out, 'requirements.txt'), 'utf8');
+    assert.match(requirements, /^# runlens==\S+ was installed from file:\/\/\S+: install it from there$/m);
+    assert.doesNotMatch(requirements, /^runlens==/m);
   });
 
   test('--tar packs the export, and an unknown alias or version is named', () => {
