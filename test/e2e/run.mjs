@@ -89,6 +89,20 @@ async function extensionHostTests() {
   check(code === 0, `extension-host tests (exit ${code})`);
 }
 
+/** Opens `folder` in the workbench at `base` and shows the RunLens views. */
+async function openRunLens(page, base, folder) {
+  await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+  await showRunLens(page);
+}
+
+/** The RunLens views, from the activity bar. */
+async function showRunLens(page) {
+  const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
+  await icon.waitFor({ state: 'visible', timeout: 120_000 });
+  await icon.click();
+}
+
 /** The frame holding the Compare panel's page, once it has rendered. */
 async function compareFrame(page, prefix = 'Comparing') {
   for (let i = 0; i < 120; i++) {
@@ -321,11 +335,7 @@ async function uiTests() {
   };
   const onFailure = () => shot(`error-${Date.now()}.png`);
   await step('the sidebar', async () => {
-    await page.goto(`${base}/?folder=${encodeURIComponent(wsUi)}`, { waitUntil: 'domcontentloaded' });
-    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
-    const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
-    await icon.waitFor({ state: 'visible', timeout: 120_000 });
-    await icon.click();
+    await openRunLens(page, base, wsUi);
     await page.locator(`${view} .monaco-list-row`, { hasText: 'bias-prior-wip' }).first().waitFor({ timeout: 60_000 });
     const labels = await page.locator(`${view} .monaco-list-row .label-name`).allInnerTexts();
     log('tree:', JSON.stringify(labels));
@@ -402,9 +412,7 @@ async function untrustedTests() {
     check(restricted, 'the workspace is open in Restricted Mode');
   }, onFailure);
   await step('runs and commands in Restricted Mode', async () => {
-    const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
-    await icon.waitFor({ state: 'visible', timeout: 120_000 });
-    await icon.click();
+    await showRunLens(page);
     const view = '[id="workbench.view.extension.runlens"]';
     check(await happened(page.locator(`${view} .monaco-list-row`, { hasText: 'bias-prior-wip' }).first().waitFor({ timeout: 60_000 })), 'in an untrusted workspace the recorded runs are still shown');
     await page.keyboard.press('F1');
@@ -477,12 +485,8 @@ async function tableTests() {
   let frame;
   let expected;
   await step('the Runs table', async () => {
-    await page.goto(`${server.base}/?folder=${encodeURIComponent(wsTable)}`, { waitUntil: 'domcontentloaded' });
-    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
     // The palette lists what was registered when it opened: let RunLens load first.
-    const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
-    await icon.waitFor({ state: 'visible', timeout: 120_000 });
-    await icon.click();
+    await openRunLens(page, server.base, wsTable);
     await page.locator('[id="workbench.view.extension.runlens"] .monaco-list-row', { hasText: 'sweep-09999' }).first().waitFor({ timeout: 120_000 });
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
@@ -599,11 +603,7 @@ async function demoTests() {
     if (!up) throw new Error(`npm run demo did not serve (see ${logFile}):\n${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
     const printed = fs.readFileSync(logFile, 'utf8');
     check(printed.includes(`http://127.0.0.1:${port}/?folder=${demoDir}`), 'the demo prints the address to open');
-    await page.goto(`${base}/?folder=${encodeURIComponent(demoDir)}`, { waitUntil: 'domcontentloaded' });
-    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
-    const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
-    await icon.waitFor({ state: 'visible', timeout: 120_000 });
-    await icon.click();
+    await openRunLens(page, base, demoDir);
     await page.locator('[id="workbench.view.extension.runlens"] .monaco-list-row', { hasText: 'baseline' }).first().waitFor({ timeout: 60_000 });
     const restricted = await page.locator('.statusbar', { hasText: 'Restricted Mode' }).count();
     const trustDialog = await page.locator('.monaco-dialog-box', { hasText: /trust/i }).count();
@@ -656,11 +656,7 @@ async function importTests() {
   const row = (name) => page.locator(`${view} .monaco-list-row`, { hasText: name }).first();
   try {
     await step('imported runs in the Runs view', async () => {
-      await page.goto(`${server.base}/?folder=${encodeURIComponent(wsImport)}`, { waitUntil: 'domcontentloaded' });
-      await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
-      const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
-      await icon.waitFor({ state: 'visible', timeout: 120_000 });
-      await icon.click();
+      await openRunLens(page, server.base, wsImport);
       const shown = await happened(row('elasticnet_04011cf0').waitFor({ timeout: 60_000 }));
       const recorded = await happened(row('recorded-here').waitFor({ timeout: 30_000 }));
       const lightning = await happened(row('lightning_logs/version_3').waitFor({ timeout: 30_000 }));
@@ -788,11 +784,7 @@ async function recordTests() {
   const runs = () => JSON.parse(execFileSync('node', [path.join(ROOT, 'dist', 'cli.js'), 'ls', '--json'], { cwd: wsRecord, encoding: 'utf8' }));
   try {
     await step('a runlens task from tasks.json, run from Run Task, is recorded', async () => {
-      await page.goto(`${server.base}/?folder=${encodeURIComponent(wsRecord)}`, { waitUntil: 'domcontentloaded' });
-      await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
-      const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
-      await icon.waitFor({ state: 'visible', timeout: 120_000 });
-      await icon.click();
+      await openRunLens(page, server.base, wsRecord);
       // A palette opened while the workbench is still starting may list nothing: it is closed and opened again.
       const taskRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train small' }).first();
       for (let attempt = 1; ; attempt++) {
@@ -894,11 +886,7 @@ async function shareTests() {
   const view = '[id="workbench.view.extension.runlens"]';
   try {
     await step("Pull Team Runs brings a teammate's run in, with its author", async () => {
-      await page.goto(`${server.base}/?folder=${encodeURIComponent(mine)}`, { waitUntil: 'domcontentloaded' });
-      await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
-      const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
-      await icon.waitFor({ state: 'visible', timeout: 120_000 });
-      await icon.click();
+      await openRunLens(page, server.base, mine);
       await page.locator(`${view} .monaco-list-row`, { hasText: 'my-run' }).first().waitFor({ timeout: 60_000 });
       await quickInput(page, 'F1', '>RunLens: Pull Team Runs', 'Pull Team Runs');
       const said = await happened(waitForNotification(page, '1 run(s) and 0 registry event(s) pulled from origin', 30));
@@ -987,11 +975,7 @@ async function codeTests() {
   const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: 'RunLens' }).first();
   try {
     await step('the runs lens on train.py sums up its runs and opens the table on them', async () => {
-      await page.goto(`${server.base}/?folder=${encodeURIComponent(wsCode)}`, { waitUntil: 'domcontentloaded' });
-      await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
-      const icon = page.locator('.activitybar .action-item[aria-label^="RunLens"], .activitybar a[aria-label^="RunLens"]').first();
-      await icon.waitFor({ state: 'visible', timeout: 120_000 });
-      await icon.click();
+      await openRunLens(page, server.base, wsCode);
       await quickInput(page, 'Control+P', 'train.py', 'train.py');
       const bestLoss = Math.min(...ofTrain.map((r) => r.metricsSummary.metrics.loss.last).filter((v) => typeof v === 'number'));
       const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: `${ofTrain.length} runs` }).first();
@@ -1154,10 +1138,16 @@ async function codeTests() {
       // v2 (production): later runs of the demo wrote out/model.json again; the registry kept v2's copy.
       const version = page.locator(`${view} .monaco-list-row[aria-label^="v2"]`).first();
       const input = page.locator('.quick-input-widget input');
-      // A click on a context menu that is still opening can be lost: the menu is opened again.
+      // A click on a context menu that is still opening can be lost: the menu is opened again, then driven by the keyboard.
       for (let attempt = 1; ; attempt++) {
         await version.click({ button: 'right' });
-        await page.locator('.monaco-menu .action-label', { hasText: 'Export Version…' }).first().click();
+        const item = page.locator('.monaco-menu .action-label', { hasText: 'Export Version…' }).first();
+        await item.waitFor({ timeout: 10_000 });
+        if (attempt === 1) await item.click();
+        else {
+          await item.hover();
+          await page.keyboard.press('Enter');
+        }
         if (await happened(input.waitFor({ state: 'visible', timeout: 8_000 }))) break;
         if (attempt === 3) throw new Error('Export Version… opened no folder picker');
         await page.keyboard.press('Escape');
