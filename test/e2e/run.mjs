@@ -1153,9 +1153,14 @@ async function codeTests() {
         await page.keyboard.press('Escape');
       }
       await input.fill(`${into}/`);
-      await page.waitForTimeout(500);
-      await page.keyboard.press('Enter');
-      const said = await happened(waitForNotification(page, 'exported logistic v2 to', 60));
+      await page.waitForTimeout(1500);
+      // The picker may take the first Enter to go into the folder typed: Enter again while it is still open.
+      let said = false;
+      for (let i = 0; i < 5 && !said; i++) {
+        if (await input.isVisible()) await page.keyboard.press('Enter');
+        said = await happened(page.locator('.notifications-toasts .notification-toast', { hasText: 'exported logistic v2 to' }).first().waitFor({ timeout: 6_000 }));
+      }
+      said ||= await happened(waitForNotification(page, 'exported logistic v2 to', 20));
       await page.waitForTimeout(500);
       await shot('37-export-version.png');
       const manifest = path.join(into, 'logistic-v2', 'MANIFEST.json');
