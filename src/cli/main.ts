@@ -1,66 +1,56 @@
 import { GitUnavailableError } from '../core/git/gitClient';
 import { UsageError } from './args';
-import { DIFF_USAGE, diffCommand, LS_USAGE, lsCommand, SHOW_USAGE, showCommand } from './commands/inspect';
-import { BEGIN_USAGE, beginCommand } from './commands/begin';
-import { IMPORT_USAGE, importCommand } from './commands/import';
-import { MODEL_USAGE, modelCommand } from './commands/model';
-import { REPRODUCE_USAGE, reproduceCommand } from './commands/reproduce';
-import { RUN_USAGE, runCommand } from './commands/run';
-import { SERIES_USAGE, seriesCommand } from './commands/series';
-import { PULL_USAGE, pullCommand, PUSH_USAGE, pushCommand } from './commands/share';
-
 declare const RUNLENS_VERSION: string;
 
-const HELP = `runlens: experiment lineage for training runs
+type Command = (args: string[]) => Promise<number>;
+
+/**
+ * Each command's module is loaded when that command runs: the bundle's
+ * modules are then initialised on demand, so `runlens push` does not first
+ * set up the importers, the series cache and sql.js (bench: CLI start).
+ */
+const COMMANDS: Record<string, () => Promise<{ command: Command; usage: string[] }>> = {
+  run: async () => import('./commands/run.js').then((m) => ({ command: m.runCommand, usage: [m.RUN_USAGE] })),
+  ls: async () => import('./commands/inspect.js').then((m) => ({ command: m.lsCommand, usage: [m.LS_USAGE, m.SHOW_USAGE, m.DIFF_USAGE] })),
+  show: async () => import('./commands/inspect.js').then((m) => ({ command: m.showCommand, usage: [] })),
+  diff: async () => import('./commands/inspect.js').then((m) => ({ command: m.diffCommand, usage: [] })),
+  reproduce: async () => import('./commands/reproduce.js').then((m) => ({ command: m.reproduceCommand, usage: [m.REPRODUCE_USAGE] })),
+  series: async () => import('./commands/series.js').then((m) => ({ command: m.seriesCommand, usage: [m.SERIES_USAGE] })),
+  model: async () => import('./commands/model.js').then((m) => ({ command: m.modelCommand, usage: [m.MODEL_USAGE] })),
+  import: async () => import('./commands/import.js').then((m) => ({ command: m.importCommand, usage: [m.IMPORT_USAGE] })),
+  push: async () => import('./commands/share.js').then((m) => ({ command: m.pushCommand, usage: [m.PUSH_USAGE, m.PULL_USAGE] })),
+  pull: async () => import('./commands/share.js').then((m) => ({ command: m.pullCommand, usage: [] })),
+  begin: async () => import('./commands/begin.js').then((m) => ({ command: m.beginCommand, usage: [m.BEGIN_USAGE] })),
+};
+
+async function help(): Promise<string> {
+  const usages = (await Promise.all(Object.values(COMMANDS).map((load) => load()))).flatMap((c) => c.usage);
+  return `runlens: experiment lineage for training runs
 
 usage:
-  ${RUN_USAGE}
-  ${LS_USAGE}
-  ${SHOW_USAGE}
-  ${DIFF_USAGE}
-  ${REPRODUCE_USAGE}
-  ${SERIES_USAGE}
-  ${MODEL_USAGE}
-  ${IMPORT_USAGE}
-  ${PUSH_USAGE}
-  ${PULL_USAGE}
-  ${BEGIN_USAGE}
-
+${usages.map((u) => `  ${u}\n`).join('')}
 Runs are kept under .runlens/ at the root of the git repository (or $RUNLENS_DIR).
 A run's exact code is kept as a commit under refs/runlens/runs/<id>.
 `;
-
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  run: runCommand,
-  ls: lsCommand,
-  show: showCommand,
-  diff: diffCommand,
-  reproduce: reproduceCommand,
-  series: seriesCommand,
-  model: modelCommand,
-  import: importCommand,
-  begin: beginCommand,
-  push: pushCommand,
-  pull: pullCommand,
-};
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(HELP);
+    process.stdout.write(await help());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
     process.stdout.write(`${typeof RUNLENS_VERSION === 'string' ? RUNLENS_VERSION : 'dev'}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command "${name}"; try: runlens help`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) throw new UsageError(`unknown command "${name}"; try: runlens help`);
   if (rest[0] === '--help' || rest[0] === '-h') {
-    process.stdout.write(HELP);
+    process.stdout.write(await help());
     return 0;
   }
-  return command(rest);
+  return (await load()).command(rest);
 }
 
 // A reader that stops early (`runlens ls --json | head -c 100`) closes the pipe: that ends the output, not the program with a trace.

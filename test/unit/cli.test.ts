@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { RunRecord } from '../../src/core/runRecord';
 import type { RunDiff } from '../../src/core/runDiff';
-import { git, makeRepo, runCli, write } from '../helpers/repo';
+import { spawnSync } from 'node:child_process';
+import { git, makeRepo, PROJECT_ROOT, runCli, tempDir, TEST_ENV, write } from '../helpers/repo';
 
 function record0(dir: string): string {
   return (JSON.parse(runCli(['ls', '--json'], dir).stdout) as RunRecord[])[0]!.id;
@@ -115,5 +116,40 @@ describe('runlens ls, show and diff', () => {
     const record = (JSON.parse(runCli(['ls', '--json'], dir).stdout) as RunRecord[])[0]!;
     assert.equal(record.name, name, 'stored exactly as given');
     assert.ok(fs.existsSync(path.join(dir, '.runlens', 'runs', record.id, 'run.json')));
+  });
+});
+
+describe('bin/runlens, the command users run', () => {
+  const bin = path.join(PROJECT_ROOT, 'bin', 'runlens');
+  const launch = (args: string[], cwd: string, cache: string, env: NodeJS.ProcessEnv = {}) => {
+    const out = spawnSync(process.execPath, [bin, ...args], { cwd, env: { ...TEST_ENV, RUNLENS_COMPILE_CACHE: cache, ...env }, encoding: 'utf8' });
+    return { code: out.status, signal: out.signal, stdout: out.stdout, stderr: out.stderr };
+  };
+
+  test("keeps V8's compiled code per command, reuses it, replaces a cache V8 rejects, and answers exactly as the bundle does", () => {
+    const repo = makeRepo({ 'train.py': 'print("{\\"step\\": 0, \\"loss\\": 1}")\n' });
+    assert.equal(runCli(['run', '--name', 'one', '--', 'python3', 'train.py'], repo).code, 0);
+    const cache = path.join(tempDir('runlens-compile-'), 'cache');
+    const plain = runCli(['ls', '--json'], repo);
+    const first = launch(['ls', '--json'], repo, cache);
+    assert.deepEqual(first, plain, 'the same answer as dist/cli.js');
+    const files = fs.readdirSync(cache);
+    assert.equal(files.length, 1, files.join(' '));
+    assert.match(files[0]!, /\.ls\.bin$/);
+    const file = path.join(cache, files[0]!);
+    const written = fs.statSync(file).mtimeMs;
+    assert.ok(fs.statSync(file).size > 10_000, 'compiled code, not an empty file');
+    assert.deepEqual(launch(['ls', '--json'], repo, cache), plain);
+    assert.equal(fs.statSync(file).mtimeMs, written, 'an accepted cache is not written again');
+    fs.writeFileSync(file, 'not a code cache');
+    assert.deepEqual(launch(['ls', '--json'], repo, cache), plain, 'a rejected cache costs nothing but time');
+    assert.notEqual(fs.readFileSync(file, 'utf8').slice(0, 16), 'not a code cache', 'and is replaced');
+    assert.equal(launch(['show', 'nope'], repo, cache).code, runCli(['show', 'nope'], repo).code, 'exit codes pass through');
+    assert.ok(fs.readdirSync(cache).some((f) => f.endsWith('.show.bin')), 'one cache per command');
+    const home = tempDir('runlens-compile-home-');
+    assert.deepEqual(launch(['ls', '--json'], repo, 'off', { HOME: home, XDG_CACHE_HOME: '' }), plain);
+    assert.deepEqual(fs.readdirSync(home), [], 'off writes nothing');
+    assert.deepEqual(launch(['ls', '--json'], repo, '', { HOME: home, XDG_CACHE_HOME: '' }), plain);
+    assert.equal(fs.readdirSync(path.join(home, '.cache', 'runlens', 'compile')).length, 1, "by default in the user's cache folder");
   });
 });
