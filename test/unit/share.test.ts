@@ -212,7 +212,7 @@ describe('runlens push and pull', () => {
     record.status = 'finished';
     record.git = null;
     const id = record.id;
-    const commit = await writeShareCommit(remote, null, null, [
+    const commit = await writeShareCommit(remote, null, [], [
       { path: `runs/${id.slice(-2)}/${id}/run.json`, from: Buffer.from(serializeRunRecord(record)) },
       { path: `runs/${id.slice(-2)}/${id}/hooks.sh`, from: Buffer.from('#!/bin/sh\necho owned\n') },
       { path: 'runs/xy/not-a-run/run.json', from: Buffer.from('{}') },
@@ -234,12 +234,30 @@ describe('runlens push and pull', () => {
     assert.equal(out.stderr.trim().split('\n').length, 1);
   });
 
+  test("the remote is the branch's upstream, else origin; a branch whose upstream is another remote pushes there", () => {
+    const { remote, clones } = makeTeam(1);
+    const [a] = clones as [string];
+    const fork = path.join(path.dirname(remote), 'fork.git');
+    git(path.dirname(remote), 'clone', '-q', '--bare', remote, fork);
+    git(a, 'remote', 'add', 'fork', fork);
+    record(a, 'on-main', 1);
+    // main's upstream is origin (the clone set it): the push goes there.
+    assert.match(cli(a, ['push', '--dry-run']), /would go to origin/);
+    // A branch named with capitals, tracking the fork: its push goes to the fork, not origin.
+    git(a, 'checkout', '-q', '-b', 'Feature/X');
+    git(a, 'config', 'branch.Feature/X.remote', 'fork');
+    assert.match(cli(a, ['push', '--dry-run']), /would go to fork/);
+    // Another branch named like it but for case has no upstream: origin.
+    git(a, 'checkout', '-q', '-b', 'feature/x');
+    assert.match(cli(a, ['push', '--dry-run']), /would go to origin/);
+  });
+
   test('runs that fall in the same shard are kept side by side; the other shards are left as they were', async () => {
     const repo = tempDir('runlens-shard-');
     git(repo, 'init', '-q', '-b', 'main');
     const file = (id: string) => ({ path: `runs/${id.slice(-2)}/${id}/run.json`, from: Buffer.from(`{"id":"${id}"}\n`) });
-    const first = await writeShareCommit(repo, null, null, [file('01aaaaaaaaaaaaaaaaaaaaaaxy'), file('01cccccccccccccccccccccczz')], 'share', Date.now());
-    const second = await writeShareCommit(repo, first, null, [file('01bbbbbbbbbbbbbbbbbbbbbbxy'), { path: 'registry/events.jsonl', from: Buffer.from('{"id":"e1"}\n') }], 'share', Date.now());
+    const first = await writeShareCommit(repo, null, [], [file('01aaaaaaaaaaaaaaaaaaaaaaxy'), file('01cccccccccccccccccccccczz')], 'share', Date.now());
+    const second = await writeShareCommit(repo, first, [], [file('01bbbbbbbbbbbbbbbbbbbbbbxy'), { path: 'registry/events.jsonl', from: Buffer.from('{"id":"e1"}\n') }], 'share', Date.now());
     const paths = git(repo, 'ls-tree', '-r', '--name-only', second).trim().split('\n');
     assert.deepEqual(paths, ['registry/events.jsonl', 'runs/xy/01aaaaaaaaaaaaaaaaaaaaaaxy/run.json', 'runs/xy/01bbbbbbbbbbbbbbbbbbbbbbxy/run.json', 'runs/zz/01cccccccccccccccccccccczz/run.json']);
     assert.equal(git(repo, 'rev-parse', `${second}^1`).trim(), first, 'built on the commit before');

@@ -42,7 +42,7 @@ const RUNS_PER_BATCH = 500;
 export async function pullRuns(cwd: string, storeDir: string, options: PullOptions = {}): Promise<PullResult> {
   const repo = await locateRepository(cwd);
   const root = repo.root;
-  const remote = await resolveRemote(root, options.remote);
+  const [remote, format] = await Promise.all([resolveRemote(root, options.remote), objectFormatOf(root)]);
   // The store is RunLens's, not the user's: pulled runs must not show up in git status.
   excludeFromGit(repo, storeDir);
   const say = options.onProgress ?? (() => {});
@@ -73,7 +73,6 @@ export async function pullRuns(cwd: string, storeDir: string, options: PullOptio
   say(`${wanted.length} run(s) to bring in from ${remote}`);
   fs.mkdirSync(runsDir(storeDir), { recursive: true });
   const snapshots: [string, string][] = [];
-  const format = await objectFormatOf(root);
   const runTrees = await remoteRunTrees(root, remoteHead, wanted, format);
   for (const batch of chunk(wanted, RUNS_PER_BATCH)) {
     const files = new Map<string, { name: string; sha: string }[]>();

@@ -11,14 +11,23 @@ export class ShareError extends Error {}
  * name.
  */
 export async function resolveRemote(root: string, given?: string): Promise<string> {
-  const remotes = (await execGit(root, ['remote'])).split('\n').filter(Boolean);
+  // Asked together: each git start costs a few ms, and push and pull start here.
+  const [remoteList, branchName, upstreams] = await Promise.all([
+    execGit(root, ['remote']),
+    given ? Promise.resolve('') : execGit(root, ['symbolic-ref', '-q', '--short', 'HEAD']),
+    given ? Promise.resolve('') : execGit(root, ['config', '--get-regexp', '^branch\\..*\\.remote$']),
+  ]);
+  const remotes = remoteList.split('\n').filter(Boolean);
   if (given) {
     if (remotes.includes(given) || /[:/\\]/.test(given)) return given;
     throw new ShareError(`no remote "${given}" in this repository (remotes: ${remotes.join(', ') || 'none'})`);
   }
-  const branch = (await execGit(root, ['symbolic-ref', '-q', '--short', 'HEAD'])).trim();
+  const branch = branchName.trim();
   if (branch) {
-    const upstream = (await execGit(root, ['config', '--get', `branch.${branch}.remote`])).trim();
+    // git prints the section and key in lower case and the branch as it is.
+    const key = `branch.${branch}.remote `;
+    const line = upstreams.split('\n').find((l) => l.startsWith(key));
+    const upstream = line?.slice(key.length).trim();
     if (upstream && upstream !== '.' && remotes.includes(upstream)) return upstream;
   }
   if (remotes.includes('origin')) return 'origin';

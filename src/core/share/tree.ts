@@ -31,8 +31,8 @@ export async function remoteRunTrees(root: string, head: string, ids: string[], 
   if (!runsTree) return out;
   const shardIds = new Map(runsTree.map((e) => [e.name, e.id]));
   const wanted = [...new Set(ids.map(shardOf))].filter((s) => shardIds.has(s));
-  const shards = await readTrees(root, wanted.map((s) => shardIds.get(s)!), format);
   const want = new Set(ids);
-  for (const entries of shards.values()) for (const e of entries) if (want.has(e.name)) out.set(e.name, e.id);
+  const shards = await readTrees(root, wanted.map((s) => shardIds.get(s)!), format, want);
+  for (const entries of shards.values()) for (const e of entries) out.set(e.name, e.id);
   return out;
 }
