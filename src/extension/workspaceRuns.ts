@@ -29,6 +29,8 @@ export class WorkspaceRuns implements vscode.Disposable {
   private poll: NodeJS.Timeout | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | null = null;
+  /** Whether the refresh in flight is a live tick (which looks at live runs only). */
+  private refreshingLive = false;
   private current: IndexedRun[] = [];
   private disposed = false;
   /** Moves whenever a refresh found runs added, changed or removed: what caches of run facts are keyed by. */
@@ -124,17 +126,44 @@ export class WorkspaceRuns implements vscode.Disposable {
   }
 
   async refresh(): Promise<void> {
-    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = null));
-    return this.refreshing;
+    if (this.refreshing && !this.refreshingLive) return this.refreshing;
+    // A live tick in flight looks at live runs only: a full refresh asked meanwhile follows it.
+    const next: Promise<void> = (this.refreshing ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.doRefresh(false))
+      .finally(() => {
+        if (this.refreshing === next) this.refreshing = null;
+      });
+    this.refreshing = next;
+    this.refreshingLive = false;
+    return next;
   }
 
-  private async doRefresh(): Promise<void> {
+  /** A live run's tick: its own files only, unless the runs folder changed (see RunIndex.refreshLive). Any refresh in flight covers it. */
+  private async refreshLive(): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    const next: Promise<void> = this.doRefresh(true).finally(() => {
+      if (this.refreshing === next) this.refreshing = null;
+    });
+    this.refreshing = next;
+    this.refreshingLive = true;
+    return next;
+  }
+
+  private async doRefresh(liveOnly: boolean): Promise<void> {
     if (this.disposed) return;
     const index = await this.openIndex();
     if (this.disposed) return;
-    const report = index.refresh();
+    const report = liveOnly ? index.refreshLive() : { ...index.refresh(), live: [] };
     for (const bad of report.unreadable) this.log?.info(`run folder ${bad.dir} cannot be read (${bad.reason}); it is left as it is`);
-    this.current = index.query(this.filter.expr, []);
+    if (report.live.length && !report.added && !report.removed && this.filter.expr === null) {
+      // Only the live runs can have changed, and with no filter none leaves or joins the list: they are
+      // replaced where they stand, rather than every run queried again each second.
+      const fresh = new Map(index.runsByIds(report.live).map((r) => [r.id, r]));
+      this.current = this.current.map((r) => fresh.get(r.id) ?? r);
+    } else {
+      this.current = index.query(this.filter.expr, []);
+    }
     if (report.added || report.updated || report.removed) {
       this.generation++;
       this.scheduleSave();
@@ -148,9 +177,9 @@ export class WorkspaceRuns implements vscode.Disposable {
   }
 
   /** A refresh nobody awaits (a file changed, a live run's tick): its failure goes to the log, and never after dispose. */
-  private backgroundRefresh(): void {
+  private backgroundRefresh(liveTick = false): void {
     if (this.disposed) return;
-    this.refresh().catch((err: unknown) => {
+    (liveTick ? this.refreshLive() : this.refresh()).catch((err: unknown) => {
       if (!this.disposed) this.log?.error('refreshing the runs failed', err);
     });
   }
@@ -158,7 +187,7 @@ export class WorkspaceRuns implements vscode.Disposable {
   private updateLivePoll(): void {
     const live = this.current.some((r) => r.status === 'running');
     if (live && !this.poll) {
-      this.poll = setInterval(() => this.backgroundRefresh(), LIVE_POLL_MS);
+      this.poll = setInterval(() => this.backgroundRefresh(true), LIVE_POLL_MS);
     } else if (!live && this.poll) {
       clearInterval(this.poll);
       this.poll = undefined;

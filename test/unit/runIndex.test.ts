@@ -91,6 +91,19 @@ function assertIndexMatchesFiles(index: RunIndex, store: string, context: string
   assert.deepStrictEqual(report.unreadable.map((u) => u.id).sort(), truth.unreadable, `${context}: unreadable`);
 }
 
+/**
+ * After a live tick alone, every run the index held as live, and every run the files say is live,
+ * reads as the files say: the tick needs no full refresh to follow a live run.
+ */
+function assertLiveTickMatchesFiles(index: RunIndex, store: string, context: string): void {
+  const tick = index.refreshLive();
+  const truth = truthFromFiles(store);
+  const ids = new Set([...tick.live, ...[...truth.runs.values()].filter((r) => r.record.status === 'running' || !r.record.metricsSummary).map((r) => r.record.id)]);
+  const present = [...ids].filter((id) => truth.runs.has(id)).sort();
+  const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
+  assert.deepStrictEqual(index.runsByIds(present).map(view).sort(byId), present.map((id) => expectedView(truth.runs.get(id)!)), `${context}: after a live tick`);
+}
+
 let clock = Date.now() - 3600_000;
 /** Gives a folder a fresh mtime, as a filesystem with fine timestamps would. */
 function touched(dir: string): void {
@@ -160,10 +173,48 @@ describe('run index', () => {
           assert.equal(index.opened.rebuilt, null, 'a saved index is reused');
           what = 'save and reopen';
         }
+        assertLiveTickMatchesFiles(index, store, `seed ${seed}, step ${step}: ${what}`);
         assertIndexMatchesFiles(index, store, `seed ${seed}, step ${step}: ${what}`);
       }
       index.close();
     }
+  });
+
+  test("a live tick reads the live runs' files and the runs folder, and leaves a finished run's run.json to the full refresh", async () => {
+    const store = tempDir();
+    const random = rng(9);
+    const finished = Array.from({ length: 20 }, () => {
+      const record = makeRecord(random);
+      record.status = 'finished';
+      // Ended with its summary written: nothing of it is read live (a run.json without one is, as running runs are).
+      record.metricsSummary ??= { lines: 0, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
+      return record;
+    });
+    for (const record of finished) touched(writeRecord(store, record));
+    const index = await RunIndex.open(store, { racyMs: 0 });
+    index.refresh();
+    const quiet = index.refreshLive();
+    assert.deepEqual([quiet.added, quiet.updated, quiet.removed, quiet.live], [0, 0, 0, []], 'nothing live, nothing changed: nothing read');
+    // A finished run renamed in place: its folder is not looked at by a tick, only by a refresh.
+    const renamed = finished[3]!;
+    writeFileAtomic(path.join(store, 'runs', renamed.id, 'run.json'), serializeRunRecord({ ...renamed, name: 'renamed' }));
+    touched(path.join(store, 'runs', renamed.id));
+    index.refreshLive();
+    assert.equal(index.runsByIds([renamed.id])[0]!.name, renamed.name, 'the tick did not stat the finished run');
+    assert.equal(index.refresh().updated, 1);
+    assert.equal(index.runsByIds([renamed.id])[0]!.name, 'renamed');
+    // A run added: the runs folder moved, so the tick lists it.
+    const live = makeRecord(random);
+    live.status = 'running';
+    live.metricsSummary = null;
+    const dir = writeRecord(store, live);
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '{"step":0,"loss":1}\n');
+    touched(dir);
+    assert.equal(index.refreshLive().added, 1);
+    fs.appendFileSync(path.join(dir, 'metrics.jsonl'), '{"step":1,"loss":0.5}\n{"step":2,"loss":0.25}\n');
+    const tick = index.refreshLive();
+    assert.deepEqual(tick.live, [live.id]);
+    assert.deepEqual(index.runsByIds([live.id]).map(view), [expectedView({ record: live, summary: summarizeByHand(path.join(dir, 'metrics.jsonl'), true) })]);
   });
 
   test('a run folder changed within the same mtime tick is still seen (racily clean)', async () => {
