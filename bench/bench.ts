@@ -2,7 +2,7 @@
  * `npm run bench`: every figure beside its floor, measured in the same run on
  * this machine. Budgets live here, never in timed tests.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,7 +14,6 @@ import { RunRecorder } from '../src/core/record/recorder';
 import { newRunId } from '../src/core/runId';
 import { parseRunRecord } from '../src/core/store';
 import { readSeries } from '../src/core/series/series';
-import { evaluate, type ReferenceRun } from '../test/helpers/queryReference';
 import { benchCode } from './codeBench';
 import { benchImport } from './importBench';
 import { benchShare } from './shareBench';
@@ -61,24 +60,32 @@ function makeBigRepo(tracked: number, modified: number, untracked: number): stri
   return dir;
 }
 
-/** The same git plumbing captureSnapshot runs, as raw git commands one after the other. */
-function rawCapture(repo: string, id: string): void {
-  git(repo, ['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-path', 'index', '--git-path', 'info/exclude']);
-  const head = git(repo, ['rev-parse', '-q', '--verify', 'HEAD^{commit}']).trim();
-  git(repo, ['symbolic-ref', '-q', '--short', 'HEAD']);
-  spawnSync('git', ['config', '--get-regexp', '^remote\\..*\\.url$'], { cwd: repo, env: ENV });
-  const untracked = git(repo, ['ls-files', '--others', '--exclude-standard', '-z']);
+/**
+ * The same git plumbing captureSnapshot runs, as raw git commands: those that
+ * do not wait on each other run side by side, as capture runs them, so that
+ * the floor is not inflated by serial starts.
+ */
+async function rawCapture(repo: string, id: string): Promise<void> {
+  const gitAsync = (args: string[], env: NodeJS.ProcessEnv = ENV) =>
+    new Promise<string>((resolve, reject) => execFile('git', args, { cwd: repo, env, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 }, (err, out) => (err && (err as { code?: unknown }).code !== 1 ? reject(err) : resolve(out))));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-index-'));
   const index = path.join(tmp, 'index');
-  fs.copyFileSync(path.join(repo, '.git', 'index'), index);
+  const [, headOut, , , untracked] = await Promise.all([
+    gitAsync(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-path', 'index', '--git-path', 'info/exclude']),
+    gitAsync(['rev-parse', '-q', '--verify', 'HEAD^{commit}']),
+    gitAsync(['symbolic-ref', '-q', '--short', 'HEAD']),
+    gitAsync(['config', '--get-regexp', '^remote\\..*\\.url$']),
+    gitAsync(['ls-files', '--others', '--exclude-standard', '-z']),
+    fs.promises.copyFile(path.join(repo, '.git', 'index'), index),
+  ]);
+  const head = headOut.trim();
   const env = { ...ENV, GIT_INDEX_FILE: index, GIT_LITERAL_PATHSPECS: '1' };
-  git(repo, ['add', '-u'], env);
+  await gitAsync(['add', '-u'], env);
   fs.writeFileSync(path.join(tmp, 'list'), untracked);
-  git(repo, ['add', `--pathspec-from-file=${path.join(tmp, 'list')}`, '--pathspec-file-nul'], env);
-  const tree = git(repo, ['write-tree'], env).trim();
-  git(repo, ['diff-tree', '-r', '-z', '-M', '--name-status', head, tree], env);
-  const sha = git(repo, ['commit-tree', tree, '-p', head, '-m', 'raw'], env).trim();
-  git(repo, ['update-ref', `refs/runlens/bench-raw/${id}`, sha]);
+  await gitAsync(['add', `--pathspec-from-file=${path.join(tmp, 'list')}`, '--pathspec-file-nul'], env);
+  const tree = (await gitAsync(['write-tree'], env)).trim();
+  const [, shaOut] = await Promise.all([gitAsync(['diff-tree', '-r', '-z', '-M', '--name-status', head, tree], env), gitAsync(['commit-tree', tree, '-p', head, '-m', 'raw'], env)]);
+  await gitAsync(['update-ref', `refs/runlens/bench-raw/${id}`, shaOut.trim()]);
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -87,20 +94,32 @@ async function benchCapture(): Promise<void> {
   const repo = makeBigRepo(20_000, 200, 50);
   const ours: number[] = [];
   const floor: number[] = [];
-  rawCapture(repo, 'warmup');
+  await rawCapture(repo, 'warmup');
   await captureSnapshot({ cwd: repo, runId: newRunId(), storeDir: path.join(repo, '.runlens') });
   for (let i = 0; i < 5; i++) {
-    let t = performance.now();
-    rawCapture(repo, String(i));
-    floor.push(performance.now() - t);
-    t = performance.now();
-    const info = await captureSnapshot({ cwd: repo, runId: newRunId(), storeDir: path.join(repo, '.runlens') });
-    ours.push(performance.now() - t);
-    if (info.changes.length !== 250) throw new Error(`expected 250 changed files, got ${info.changes.length}`);
+    // Alternating which goes first, so that neither always finds the other's warm caches.
+    const floorRun = async () => {
+      const t = performance.now();
+      await rawCapture(repo, String(i));
+      floor.push(performance.now() - t);
+    };
+    const ourRun = async () => {
+      const t = performance.now();
+      const info = await captureSnapshot({ cwd: repo, runId: newRunId(), storeDir: path.join(repo, '.runlens') });
+      ours.push(performance.now() - t);
+      if (info.changes.length !== 250) throw new Error(`expected 250 changed files, got ${info.changes.length}`);
+    };
+    if (i % 2 === 0) {
+      await floorRun();
+      await ourRun();
+    } else {
+      await ourRun();
+      await floorRun();
+    }
   }
   const m = median(ours);
   const f = median(floor);
-  rows.push({ figure: 'snapshot capture, 20k tracked / 200 modified / 50 untracked (median of 5)', measured: `${m.toFixed(0)} ms`, floor: `${f.toFixed(0)} ms raw git`, ratio: `${(m / f).toFixed(2)}×`, target: '≤ 1.5× floor', ok: m <= 1.5 * f });
+  rows.push({ figure: 'snapshot capture, 20k tracked / 200 modified / 50 untracked (median of 5)', measured: `${m.toFixed(0)} ms`, floor: `${f.toFixed(0)} ms raw git plumbing, side by side where capture is`, ratio: `${(m / f).toFixed(2)}×`, target: '≤ 1.5× floor', ok: m <= 1.5 * f });
   fs.rmSync(repo, { recursive: true, force: true });
 }
 
@@ -258,27 +277,31 @@ async function benchIndex(): Promise<void> {
   }
   const runsRoot = path.join(store, 'runs');
 
+  // Each floor runs before and after what it is the floor of, and the faster is kept.
+  const parseFloorOnce = () => {
+    const t = performance.now();
+    let parsed = 0;
+    for (const id of fs.readdirSync(runsRoot)) parsed += parseRunRecord(fs.readFileSync(path.join(runsRoot, id, 'run.json'), 'utf8'), id) ? 1 : 0;
+    if (parsed !== n) throw new Error(`the floor parsed ${parsed} records`);
+    return performance.now() - t;
+  };
+  const parseBefore = parseFloorOnce();
   let t = performance.now();
-  const records: ReferenceRun[] = [];
-  for (const id of fs.readdirSync(runsRoot)) {
-    const record = parseRunRecord(fs.readFileSync(path.join(runsRoot, id, 'run.json'), 'utf8'), id);
-    records.push({ record, summary: record.metricsSummary });
-  }
-  const parseFloor = performance.now() - t;
-
-  t = performance.now();
   const cold = await RunIndex.open(store);
   cold.refresh();
   cold.save();
   cold.close();
   const coldMs = performance.now() - t;
+  const parseFloor = Math.min(parseBefore, parseFloorOnce());
   const sizeMb = fs.statSync(path.join(store, 'index.sqlite')).size / 1024 ** 2;
 
-  t = performance.now();
-  for (const id of fs.readdirSync(runsRoot)) fs.statSync(path.join(runsRoot, id));
-  fs.readFileSync(path.join(store, 'index.sqlite'));
-  const statFloor = performance.now() - t;
-
+  const statFloorOnce = () => {
+    const t = performance.now();
+    for (const id of fs.readdirSync(runsRoot)) fs.statSync(path.join(runsRoot, id));
+    fs.readFileSync(path.join(store, 'index.sqlite'));
+    return performance.now() - t;
+  };
+  const statBefore = statFloorOnce();
   const warmTimes: number[] = [];
   let index!: RunIndex;
   for (let i = 0; i < 3; i++) {
@@ -290,27 +313,117 @@ async function benchIndex(): Promise<void> {
     if (i < 2) index.close();
   }
   const warmMs = median(warmTimes);
+  const statFloor = Math.min(statBefore, statFloorOnce());
+
+  // One run live among the 10k: what the editor does each second to follow it, the live tick against the full refresh and query it replaced.
+  const liveRecord = makeRecord(random, { params: 25, metrics: 7 });
+  liveRecord.status = 'running';
+  liveRecord.metricsSummary = null;
+  const liveDir = writeRecord(store, liveRecord);
+  const liveMetrics = path.join(liveDir, 'metrics.jsonl');
+  fs.writeFileSync(liveMetrics, '');
+  index.refresh();
+  const tickTimes: number[] = [];
+  const fullTimes: number[] = [];
+  const tickFloorTimes: number[] = [];
+  for (let i = 0; i < 21; i++) {
+    fs.appendFileSync(liveMetrics, `{"step":${i},"loss":${1 / (i + 1)}}\n`);
+    t = performance.now();
+    const tick = index.refreshLive();
+    const [fresh] = index.runsByIds(tick.live);
+    tickTimes.push(performance.now() - t);
+    if (tick.live.length !== 1 || fresh?.metrics.find((m) => m.key === 'loss')?.count !== i + 1) throw new Error(`the live tick saw ${JSON.stringify(fresh?.metrics)}`);
+    t = performance.now();
+    index.refresh();
+    index.query(null, []);
+    fullTimes.push(performance.now() - t);
+    t = performance.now();
+    fs.statSync(path.join(liveDir, 'run.json'));
+    fs.statSync(liveMetrics);
+    fs.statSync(runsRoot);
+    tickFloorTimes.push(performance.now() - t);
+  }
+  const tickMs = median(tickTimes);
+  const fullMs = median(fullTimes);
 
   const queries = mixedQueries(100).map((q) => ({ ...q, ast: parseQuery(q.where), keys: parseSort(q.sort) }));
   const times: number[] = [];
-  const floorTimes: number[] = [];
   let matched = 0;
   for (const q of queries) {
     t = performance.now();
     const result = index.query(q.ast, q.keys, 100);
     times.push(performance.now() - t);
     matched += result.length;
-    t = performance.now();
-    records.filter((r) => evaluate(q.ast!, r, Date.now()));
-    floorTimes.push(performance.now() - t);
   }
   index.close();
-  const peak = peakRssMb();
-  rows.push({ figure: `index cold build, ${n / 1000}k runs (index ${sizeMb.toFixed(0)} MB)`, measured: `${(coldMs / 1000).toFixed(1)} s`, floor: `${(parseFloor / 1000).toFixed(1)} s read+parse run.json`, ratio: `${(coldMs / parseFloor).toFixed(1)}×`, target: '≤ 15 s', ok: coldMs <= 15_000 });
-  rows.push({ figure: `index warm open + refresh, nothing changed (median of 3)`, measured: `${warmMs.toFixed(0)} ms`, floor: `${statFloor.toFixed(0)} ms stat folders+read file`, ratio: `${(warmMs / statFloor).toFixed(1)}×`, target: '≤ 300 ms', ok: warmMs <= 300 });
-  rows.push({ figure: `query p50 / p95, 100 mixed queries with sort, limit 100 (${(matched / 100).toFixed(0)} rows avg)`, measured: `${pct(times, 50).toFixed(1)} / ${pct(times, 95).toFixed(1)} ms`, floor: `${pct(floorTimes, 50).toFixed(1)} / ${pct(floorTimes, 95).toFixed(1)} ms JS filter, in memory`, ratio: `${(pct(times, 95) / pct(floorTimes, 95)).toFixed(1)}×`, target: 'p95 ≤ 30 ms', ok: pct(times, 95) <= 30 });
-  rows.push({ figure: `peak memory of the index process (build, open, 100 queries)`, measured: `${peak.toFixed(0)} MB`, floor: '-', ratio: '-', target: '≤ 400 MB', ok: peak <= 400 });
+  // The peak of a process that holds the index alone: this one also wrote the runs and ran the floors.
+  const memory = spawnSync(process.execPath, [__filename, '--index-memory', store], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const peak = Number(memory.stdout.trim());
+  if (memory.status !== 0 || !Number.isFinite(peak)) throw new Error(`the index memory probe failed: ${memory.stdout}`);
+  rows.push({ figure: `index cold build, ${n / 1000}k runs (index ${sizeMb.toFixed(0)} MB)`, measured: `${(coldMs / 1000).toFixed(1)} s`, floor: `${(parseFloor / 1000).toFixed(1)} s read+parse run.json`, ratio: `${(coldMs / parseFloor).toFixed(1)}×`, target: '≤ 4× floor', ok: coldMs <= 4 * parseFloor });
+  rows.push({ figure: `index warm open + refresh, nothing changed (median of 3)`, measured: `${warmMs.toFixed(0)} ms`, floor: `${statFloor.toFixed(0)} ms stat folders+read file`, ratio: `${(warmMs / statFloor).toFixed(1)}×`, target: '≤ 2× floor', ok: warmMs <= 2 * statFloor });
+  rows.push({ figure: `live tick, ${n / 1000}k runs, one running: its files read and its row fetched (median of 21)`, measured: `${tickMs.toFixed(2)} ms`, floor: `${median(tickFloorTimes).toFixed(2)} ms 3 stats (its run.json, its metrics, the runs folder); the full refresh + query it replaced: ${fullMs.toFixed(0)} ms`, ratio: '-', target: '≤ 20 ms (the host\'s budget per second)', ok: tickMs <= 20 });
+  rows.push({ figure: `query p50 / p95, 100 mixed queries with sort, limit 100 (${(matched / 100).toFixed(0)} rows avg)`, measured: `${pct(times, 50).toFixed(1)} / ${pct(times, 95).toFixed(1)} ms`, floor: 'none: a JS filter over parsed records does other work (no index, no sort by SQL) and is no lower bound', ratio: '-', target: 'p95 ≤ 30 ms', ok: pct(times, 95) <= 30 });
+  rows.push({ figure: `peak memory of a process holding the index alone (cold build, open, 100 queries)`, measured: `${peak.toFixed(0)} MB`, floor: 'none: sql.js holds the whole database in memory', ratio: '-', target: '≤ 400 MB', ok: peak <= 400 });
   fs.rmSync(store, { recursive: true, force: true });
+}
+
+/**
+ * Plain ways to read every line of the metric files and JSON.parse it. The
+ * floor is the fastest of them in the same run: a whole-file read and split,
+ * and a chunked read into one reused buffer (as the scanner reads) with each
+ * line sliced as latin1 (the files are ASCII), which allocates no big string.
+ */
+const FLOOR_READERS: Record<string, (file: string) => number> = {
+  'readFileSync + split': (file) => {
+    let lines = 0;
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      if (line) {
+        JSON.parse(line);
+        lines++;
+      }
+    }
+    return lines;
+  },
+  'chunked reads, latin1 lines': (file) => {
+    const fd = fs.openSync(file, 'r');
+    const buf = Buffer.allocUnsafe(8 << 20);
+    let lines = 0;
+    let kept = 0;
+    try {
+      for (;;) {
+        const n = fs.readSync(fd, buf, kept, buf.length - kept, null);
+        const end = kept + n;
+        let start = 0;
+        for (let nl = buf.indexOf(10, start); nl >= 0 && nl < end; nl = buf.indexOf(10, start)) {
+          if (nl > start) {
+            JSON.parse(buf.toString('latin1', start, nl));
+            lines++;
+          }
+          start = nl + 1;
+        }
+        if (n === 0) break;
+        kept = end - start;
+        buf.copy(buf, 0, start, end);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return lines;
+  },
+};
+
+function readParseFloor(files: string[], expectLines: number): [number, string] {
+  let best: [number, string] = [Infinity, ''];
+  for (const [name, reader] of Object.entries(FLOOR_READERS)) {
+    const t = performance.now();
+    let lines = 0;
+    for (const file of files) lines += reader(file);
+    const ms = performance.now() - t;
+    if (lines !== expectLines) throw new Error(`floor "${name}" read ${lines} lines, expected ${expectLines}`);
+    if (ms < best[0]) best = [ms, name];
+  }
+  return best;
 }
 
 async function benchSeries(): Promise<void> {
@@ -338,24 +451,15 @@ async function benchSeries(): Promise<void> {
     fs.closeSync(fd);
   }
   const files = ids.map((id) => path.join(store, 'runs', id, 'metrics.jsonl'));
+  // The floor runs before and after the cold read and the faster is kept: neither finds all the caches warm for it alone.
+  const [floorBefore, floorName] = readParseFloor(files, runs * points);
   let t = performance.now();
-  let parsedLines = 0;
-  for (const file of files) {
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      if (line) {
-        JSON.parse(line);
-        parsedLines++;
-      }
-    }
-  }
-  const floor = performance.now() - t;
-  if (parsedLines !== runs * points) throw new Error('floor read the wrong number of lines');
-
-  t = performance.now();
   const cold = readSeries(store, ids, { metric: 'loss', x: 'step', buckets: 1000 });
   const coldMs = performance.now() - t;
   const spikes = cold.every((s) => s.kind === 'buckets' && s.buckets.filter((b) => b.max > 999).length === 11);
   if (!spikes) throw new Error('a spike was lost in bucketing');
+  const [floorAfter] = readParseFloor(files, runs * points);
+  const floor = Math.min(floorBefore, floorAfter);
 
   const warm: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -367,10 +471,11 @@ async function benchSeries(): Promise<void> {
   t = performance.now();
   readSeries(store, ids, { metric: 'loss', x: 'step', buckets: 1000, range: [400_000, 410_000] });
   const zoomMs = performance.now() - t;
-  rows.push({ figure: `series cold: ${runs} runs × 1M points → 1,000 buckets each`, measured: `${(coldMs / 1000).toFixed(1)} s`, floor: `${(floor / 1000).toFixed(1)} s read + JSON.parse every line`, ratio: `${(coldMs / floor).toFixed(2)}×`, target: '≤ floor', ok: coldMs <= floor });
-  rows.push({ figure: `series warm from the cache, same request (median of 5)`, measured: `${warmMs.toFixed(0)} ms`, floor: '-', ratio: '-', target: '≤ 100 ms for all 20', ok: warmMs <= 100 });
-  rows.push({ figure: `series zoom to 10k steps of each run, from the cache`, measured: `${zoomMs.toFixed(0)} ms`, floor: '-', ratio: '-', target: '-', ok: true });
-  rows.push({ figure: `peak memory of the series process`, measured: `${peakRssMb().toFixed(0)} MB`, floor: '-', ratio: '-', target: '-', ok: true });
+  const peak = peakRssMb();
+  rows.push({ figure: `series cold: ${runs} runs × 1M points → 1,000 buckets each`, measured: `${(coldMs / 1000).toFixed(1)} s`, floor: `${(floor / 1000).toFixed(1)} s read + JSON.parse every line (${floorName}, the fastest of ${Object.keys(FLOOR_READERS).length})`, ratio: `${(coldMs / floor).toFixed(2)}×`, target: '≤ floor', ok: coldMs <= floor });
+  rows.push({ figure: `series warm from the cache, same request (median of 5)`, measured: `${warmMs.toFixed(0)} ms`, floor: 'none: no plain way reads 20M points in less than the cold floor', ratio: '-', target: '≤ 100 ms for all 20', ok: warmMs <= 100 });
+  rows.push({ figure: `series zoom to 10k steps of each run, from the cache`, measured: `${zoomMs.toFixed(0)} ms`, floor: 'none: the cache is the fastest reader there is', ratio: '-', target: '≤ warm request', ok: zoomMs <= Math.max(warmMs, 100) });
+  rows.push({ figure: `peak memory of the series process (writes, floor and reads)`, measured: `${peak.toFixed(0)} MB`, floor: 'none: the floor holds one file at a time', ratio: '-', target: '≤ 300 MB', ok: peak <= 300 });
   fs.rmSync(store, { recursive: true, force: true });
 }
 
@@ -408,7 +513,22 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
  * caches do not colour another's figures: `node bench.js` runs them all,
  * `node bench.js index` one.
  */
+/** `--index-memory STORE`: a cold build, an open and the 100 queries, in a process of their own; prints the peak RSS in MB. */
+async function indexMemoryProbe(store: string): Promise<void> {
+  fs.rmSync(path.join(store, 'index.sqlite'), { force: true });
+  const cold = await RunIndex.open(store);
+  cold.refresh();
+  cold.save();
+  cold.close();
+  const index = await RunIndex.open(store);
+  index.refresh();
+  for (const q of mixedQueries(100)) index.query(parseQuery(q.where), parseSort(q.sort), 100);
+  index.close();
+  console.log(peakRssMb().toFixed(1));
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--index-memory') return indexMemoryProbe(process.argv[3]!);
   const only = process.argv[2];
   if (only && process.argv[3] === '--rows') {
     await SECTIONS[only]!();
