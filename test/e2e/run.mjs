@@ -226,8 +226,7 @@ async function comparePanelTests(page, shot) {
   await shot('08b-compare-high-contrast.png');
 
   // A window reload: the panel comes back from its saved state through the serializer.
-  await page.reload({ waitUntil: 'domcontentloaded' });
-  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+  await reloadWindow(page);
   await page.locator('.tabs-container .tab', { hasText: 'Compare:' }).first().click({ timeout: 60_000 });
   const restored = await compareFrame(page);
   const restoredNames = await restored.evaluate(() => [...document.querySelectorAll('table.runs .name')].map((n) => n.textContent));
@@ -472,6 +471,19 @@ async function quickInput(page, key, text, pick) {
   await row.click();
 }
 
+/**
+ * Developer: Reload Window, as a user reloads: the workbench saves its open editors on the way
+ * out, so the panels must come back through their serializers. A bare page reload could beat the
+ * workbench's storage flush and lose the editors (seen once in CI).
+ */
+async function reloadWindow(page) {
+  await page.locator('.statusbar').click({ position: { x: 600, y: 10 } }).catch(() => {});
+  const navigated = page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 120_000 });
+  await quickInput(page, 'F1', '>Developer: Reload Window', 'Reload Window');
+  await navigated;
+  await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+}
+
 /** The Runs table over 10,000 runs: virtualized, sorted and filtered by the index, and a door to Compare. */
 async function tableTests() {
   const wsTable = path.join(WORK, 'ws-table');
@@ -559,8 +571,7 @@ async function tableTests() {
   await step('the table after a window reload', async () => {
 
     // A window reload: the table comes back with its filter and sort (the host keeps the last query).
-    await page.reload({ waitUntil: 'domcontentloaded' });
-    await page.waitForSelector('.monaco-workbench', { timeout: 120_000 });
+    await reloadWindow(page);
     await page.locator('.tabs-container .tab', { hasText: 'Runs Table' }).first().click({ timeout: 60_000 });
     const revived = await tableFrame(page, 'the Runs table did not come back after a reload');
     await revived.waitForFunction((text) => document.querySelector('.count')?.textContent === text, grown(), { timeout: 60_000 });
