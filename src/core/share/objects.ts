@@ -236,6 +236,7 @@ export async function writeShareCommit(root: string, base: string | null, snapsh
     child.stdin.end();
   } catch (err) {
     child.kill();
+    fs.rmSync(marksDir, { recursive: true, force: true });
     throw err;
   }
   try {

@@ -177,7 +177,12 @@ function runFiles(candidate: Candidate, format: ObjectFormat, tails: string): Lo
   const { record, dir } = candidate;
   const files: LocalRun['files'] = [];
   // One listing per run rather than a stat per file that might be there: 8,000 stats were a tenth of a 1,000-run push (bench).
-  const present = new Set(fs.readdirSync(dir));
+  let present = new Set<string>();
+  try {
+    present = new Set(fs.readdirSync(dir));
+  } catch {
+    // Removed since it was read: it goes with no files, and the next push finds it gone.
+  }
   for (const name of SHARED_FILES) if (present.has(name)) files.push({ name, file: path.join(dir, name) });
   if (present.has(STDOUT_FILE)) files.push({ name: STDOUT_FILE, file: tailOf(path.join(dir, STDOUT_FILE), path.join(tails, record.id)) });
   let tree: string | null = null;
