@@ -1163,18 +1163,26 @@ async function codeTests() {
         if (attempt === 3) throw new Error('Export Version… opened no folder picker');
         await page.keyboard.press('Escape');
       }
-      await input.fill(`${into}/`);
-      await page.waitForTimeout(1500);
-      // The picker may take the first Enter to go into the folder typed: Enter again while it is still open.
-      let said = false;
-      for (let i = 0; i < 5 && !said; i++) {
-        if (await input.isVisible()) await page.keyboard.press('Enter');
-        said = await happened(page.locator('.notifications-toasts .notification-toast', { hasText: 'exported logistic v2 to' }).first().waitFor({ timeout: 6_000 }));
+      // The dialog puts the workspace folder in the box a moment after it shows; a path typed before that is
+      // appended to it. So wait for its own value, then type until the box holds exactly the path and the
+      // dialog has listed that folder.
+      const typed = `${into}/`;
+      await happened(page.waitForFunction(() => document.querySelector('.quick-input-widget input')?.value.endsWith('/'), null, { timeout: 10_000 }));
+      for (let i = 0; i < 10; i++) {
+        await input.fill(typed);
+        await page.waitForTimeout(500);
+        const box = await page.locator('.quick-input-widget').innerText().catch(() => '');
+        if ((await input.inputValue()) === typed && !/path does not exist/.test(box)) break;
       }
-      said ||= await happened(waitForNotification(page, 'exported logistic v2 to', 20));
       await page.waitForTimeout(500);
-      await shot('37-export-version.png');
+      // The picker may take the first Enter to go into the folder typed: Enter again while it is still open.
+      for (let i = 0; i < 3 && (await input.isVisible()); i++) {
+        await page.keyboard.press('Enter');
+        await happened(input.waitFor({ state: 'hidden', timeout: 3_000 }));
+      }
       const manifest = path.join(into, 'logistic-v2', 'MANIFEST.json');
+      for (let i = 0; i < 60 && !fs.existsSync(manifest); i++) await page.waitForTimeout(500);
+      const said = await happened(waitForNotification(page, 'exported logistic v2 to', 10));
       const written = fs.existsSync(manifest) ? JSON.parse(fs.readFileSync(manifest, 'utf8')) : null;
       const registered = JSON.parse(cli('model', 'ls', '--json')).find((m) => m.name === 'logistic')?.versions.find((v) => v.version === 2)?.artifact.sha256;
       const exported = written ? createHash('sha256').update(fs.readFileSync(path.join(into, 'logistic-v2', written.artifact.file))).digest('hex') : null;
