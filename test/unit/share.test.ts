@@ -252,6 +252,30 @@ describe('runlens push and pull', () => {
     assert.match(cli(a, ['push', '--dry-run']), /would go to origin/);
   });
 
+  test('a pulled run that changes at the remote comes in again whole: the changed file, a new file, and the files that did not change', () => {
+    const { clones } = makeTeam(2);
+    const [a, b] = clones as [string, string];
+    const id = record(a, 'to-change', 3);
+    cli(a, ['push']);
+    cli(b, ['pull']);
+    const inB = path.join(b, '.runlens', 'runs', id);
+    const metricsBefore = fs.readFileSync(path.join(inB, 'metrics.jsonl'), 'utf8');
+    assert.match(metricsBefore, /"loss"/);
+    // In A the run gains a tag and a traceback after it was shared: A's next push sends the new state.
+    const inA = path.join(a, '.runlens', 'runs', id);
+    const changed = JSON.parse(fs.readFileSync(path.join(inA, 'run.json'), 'utf8')) as RunRecord;
+    changed.tags = [...changed.tags, 'checked'];
+    fs.writeFileSync(path.join(inA, 'run.json'), serializeRunRecord(changed));
+    fs.writeFileSync(path.join(inA, 'traceback.txt'), 'a note added later\n');
+    assert.match(cli(a, ['push']), /1 run\(s\)/);
+    assert.match(cli(b, ['pull']), /^pulled /m);
+    const pulled = runs(b).find((r) => r.id === id)!;
+    assert.deepEqual(pulled.tags, changed.tags, 'the changed run.json came');
+    assert.equal(fs.readFileSync(path.join(inB, 'traceback.txt'), 'utf8'), 'a note added later\n', 'the new file came');
+    assert.equal(fs.readFileSync(path.join(inB, 'metrics.jsonl'), 'utf8'), metricsBefore, 'the file that did not change is still there');
+    assert.ok(fs.existsSync(path.join(inB, 'pulled-from.json')), 'still marked as pulled');
+  });
+
   test('runs that fall in the same shard are kept side by side; the other shards are left as they were', async () => {
     const repo = tempDir('runlens-shard-');
     git(repo, 'init', '-q', '-b', 'main');

@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { execGit } from '../git/gitClient';
 import { locateRepository } from '../git/repository';
 import { userAtHost } from '../identity';
-import { materializeImportedSeries } from '../import/importRuns';
 import { Registry } from '../registry/registry';
 import { eventLines, unionEvents } from '../registry/merge';
 import type { RunRecord } from '../runRecord';
@@ -106,7 +105,9 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
 
   // An imported run's metrics are read from its source on demand: they are written into the run before they travel.
   const imported = candidates.filter((c) => c.record.source && !fs.existsSync(path.join(c.dir, 'metrics.jsonl'))).map((c) => c.record.id);
-  for (const problem of await materializeImportedSeries(storeDir, imported)) result.kept.push({ id: problem.id, name: problem.id, reason: problem.problem });
+  // The importers (YAML, CSV, protobuf, sql.js) load only when there is one: a pull or a push of recorded runs starts without them.
+  const materialize = imported.length ? (await import('../import/importRuns.js')).materializeImportedSeries : async () => [];
+  for (const problem of await materialize(storeDir, imported)) result.kept.push({ id: problem.id, name: problem.id, reason: problem.problem });
 
   const tails = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-share-'));
   try {
