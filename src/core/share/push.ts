@@ -124,10 +124,14 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
       // usual case), the push goes without a fetch first; when somebody did, the lease refuses it, and
       // the next attempt fetches. A dry run always asks the remote, to list what it lacks now.
       const remoteHead = attempt === 1 && lastSeen && !options.dryRun ? lastSeen : await fetchShare(root, remote);
-      // What the remote holds of the changed runs only: the trees of their shards, whatever it holds besides.
-      const remoteTrees = remoteHead ? await remoteRunTrees(root, remoteHead, candidates.map((c) => c.record.id), format) : new Map<string, string>();
+      // What the remote holds of the changed runs only (the trees of their shards, whatever it holds besides),
+      // its registry events, and which snapshots are here to carry: three reads at once.
+      const [remoteTrees, remoteEvents, present] = await Promise.all([
+        remoteHead ? remoteRunTrees(root, remoteHead, candidates.map((c) => c.record.id), format) : new Map<string, string>(),
+        remoteHead ? readRemoteEvents(root, remoteHead) : { events: [], blob: null },
+        existingCommits(root, [...new Set(candidates.map((c) => c.record.git?.snapshot).filter((s): s is string => Boolean(s)))]),
+      ]);
       const toSend = candidates.filter((c) => !remoteTrees.has(c.record.id) || localRun(c).tree() !== remoteTrees.get(c.record.id)).map(localRun);
-      const remoteEvents = remoteHead ? await readRemoteEvents(root, remoteHead) : { events: [], blob: null };
       const events = unionEvents(remoteEvents.events, localEvents);
       const newEvents = events.length - unionEvents(remoteEvents.events, []).length;
       result.runs = toSend.map((run) => ({ id: run.id, name: run.name }));
@@ -143,7 +147,7 @@ export async function pushRuns(cwd: string, storeDir: string, options: PushOptio
       say(`sending ${toSend.length} run(s) and ${newEvents} registry event(s) to ${remote}`);
       const snapshots = [...new Set(toSend.map((run) => run.snapshot).filter((s): s is string => Boolean(s)))];
       const now = Date.now();
-      const carried = [...(await existingCommits(root, snapshots))];
+      const carried = snapshots.filter((sha) => present.has(sha));
       const files: ShareFile[] = toSend.flatMap((run) => run.files.map((f) => ({ path: `${runTreePath(run.id)}/${f.name}`, from: f.file })));
       if (newEvents > 0) files.push({ path: `${REGISTRY_DIR}/${REGISTRY_FILE}`, from: Buffer.from(eventLines(events), 'utf8') });
       const message = `runlens: ${toSend.length} run(s), ${newEvents} registry event(s) from ${userAtHost()}`;
