@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { writeFileAtomic } from '../../src/core/atomicFile';
 import { INDEX_FILE, RunIndex, type IndexedRun } from '../../src/core/index/runIndex';
-import { SCHEMA_VERSION } from '../../src/core/index/schema';
+import { SCHEMA_VERSION, SECONDARY_INDEXES } from '../../src/core/index/schema';
 import { summarizeMetricsFile } from '../../src/core/metrics/metricsFile';
 import type { Comparison, Expr, Field, Value } from '../../src/core/query/ast';
 import { parseQuery, parseSort } from '../../src/core/query/parse';
@@ -233,6 +233,34 @@ describe('run index', () => {
     index.close();
   });
 
+  test('a new index gets its secondary indexes once its first refresh has put the rows in, or when it is saved first', async () => {
+    const wanted = [...SECONDARY_INDEXES.matchAll(/CREATE INDEX (\w+)/g)].map((m) => m[1]!).sort();
+    assert.ok(wanted.length >= 5, 'the indexes are read from the schema');
+    const indexesOf = (index: RunIndex) =>
+      ((index as unknown as { db: { exec(sql: string): { values: unknown[][] }[] } }).db.exec("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")[0]?.values ?? []).map((r) => String(r[0])).sort();
+    const store = tempDir();
+    const random = rng(12);
+    for (let i = 0; i < 20; i++) writeRecord(store, makeRecord(random));
+    const cold = await RunIndex.open(store);
+    assert.deepEqual(indexesOf(cold), [], 'none while the rows go in');
+    cold.refresh();
+    assert.deepEqual(indexesOf(cold), wanted, 'all of them after the first refresh');
+    cold.save();
+    cold.close();
+    const reopened = await RunIndex.open(store);
+    assert.equal(reopened.opened.rebuilt, null);
+    assert.deepEqual(indexesOf(reopened), wanted, 'kept in the file');
+    reopened.close();
+    // Saved before any refresh: the file still has them, so the next open (which does not rebuild) does too.
+    const empty = tempDir();
+    const first = await RunIndex.open(empty);
+    first.save();
+    first.close();
+    const again = await RunIndex.open(empty);
+    assert.deepEqual(indexesOf(again), wanted);
+    again.close();
+  });
+
   test('a corrupt, truncated, foreign or outdated index.sqlite is rebuilt, with the reason, and nothing is lost', async () => {
     const store = tempDir();
     const random = rng(11);
@@ -409,6 +437,34 @@ describe('queries over the index', () => {
       if (want.length > 0 && want.length < runs.length) nonTrivial++;
     }
     assert.ok(nonTrivial > 250, `most queries select some but not all runs (${nonTrivial})`);
+    index.close();
+  });
+
+  test('a run with hundreds of params and metrics (more than one insert takes) is indexed whole, its values exact', async () => {
+    const random = rng(21);
+    const store = tempDir();
+    const record = makeRecord(random);
+    record.params = {};
+    for (let i = 0; i < 150; i++) record.params[`p${i}`] = i % 5 === 0 ? `text ${i}` : i % 5 === 1 ? i % 2 === 0 : i % 5 === 2 ? null : i % 7 === 0 ? NaN : random() * 10 ** (i % 9);
+    record.metricsSummary = { lines: 10, lastStep: 9, metrics: {}, malformed: 0, malformedSamples: [] };
+    for (let i = 0; i < 70; i++) record.metricsSummary.metrics[`m${i}`] = { last: i === 3 ? Infinity : random(), min: -random(), max: i === 4 ? -Infinity : 1 + random(), count: 10, nan: 0, lastStep: 9 };
+    writeRecord(store, record);
+    const index = await RunIndex.open(store);
+    index.refresh();
+    const stored = parseRunRecord(fs.readFileSync(path.join(store, 'runs', record.id, 'run.json'), 'utf8'), record.id);
+    const keys = Object.keys(stored.params);
+    const values = index.paramValues([record.id], keys).get(record.id)!;
+    assert.equal(Object.keys(values).length, 150, 'every param');
+    for (const key of keys) {
+      const v = stored.params[key];
+      assert.equal(values[key], typeof v === 'number' ? String(v) : v === null ? null : String(v), key);
+    }
+    const [run] = index.query(null);
+    assert.deepEqual(
+      run!.metrics.map((m) => [m.key, m.last, m.min, m.max]),
+      Object.entries(stored.metricsSummary!.metrics).map(([name, m]) => [name, m.last, m.min, m.max]),
+      'every metric, in order, with its values',
+    );
     index.close();
   });
 

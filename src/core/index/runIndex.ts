@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Database, SqlValue } from 'sql.js';
+import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 import { writeFileAtomic } from '../atomicFile';
 import { MetricsAccumulator, type ReadPosition } from '../metrics/metricsFile';
 import type { Expr, SortKey } from '../query/ast';
@@ -11,7 +11,7 @@ import { isRunId } from '../runId';
 import type { MetricsSummary, RunRecord, RunStatus } from '../runRecord';
 import { patternMatches } from '../query/pattern';
 import { lastSignOfLife, readRunRecord, runDir, runsDir, withLiveStatus, type UnreadableRun } from '../store';
-import { SCHEMA, SCHEMA_VERSION } from './schema';
+import { SCHEMA, SCHEMA_VERSION, SECONDARY_INDEXES } from './schema';
 import { loadSqlJs } from './sqlite';
 
 export const INDEX_FILE = 'index.sqlite';
@@ -88,6 +88,17 @@ function nullIfNaN(value: number): number | null {
   return Number.isNaN(value) ? null : value;
 }
 
+/** Rows per multi-row INSERT: a statement is kept for each row count up to this, so few are made. */
+const ROWS_PER_INSERT = 64;
+
+const RUN_COLUMNS = [
+  'id', 'name', 'status', 'started_ms', 'ended_ms', 'exit_code', 'branch', 'head', 'snapshot', 'dirty', 'host', 'user', 'pid', 'command', 'script',
+  'reproduces', 'source_kind', 'source_experiment', 'problems', 'file_sig', 'metrics_offset', 'metrics_line', 'metrics_step', 'live_summary',
+] as const;
+type RunColumn = (typeof RUN_COLUMNS)[number];
+/** Bound by position and returning its rowid: sql.js looks each named parameter up in the wasm on every run. */
+const INSERT_RUN = `INSERT INTO runs(${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')}) RETURNING rid`;
+
 /**
  * The sql.js index over `.runlens/runs/`: a cache that makes thousands of runs
  * searchable in milliseconds. The run files are the truth; this is rebuilt
@@ -143,6 +154,7 @@ export class RunIndex {
     db.run("INSERT INTO meta(key, value) VALUES ('schema', :v)", { ':v': String(SCHEMA_VERSION) });
     const index = new RunIndex(db, storeDir, { rebuilt }, racyMs);
     index.dirty = true;
+    index.indexesPending = true;
     return index;
   }
 
@@ -152,6 +164,14 @@ export class RunIndex {
   }
 
   private keyIds: Map<string, number> | null = null;
+  /** A new database gets its secondary indexes after its first refresh has put the rows in. */
+  private indexesPending = false;
+
+  private makePendingIndexes(): void {
+    if (!this.indexesPending) return;
+    this.db.run(SECONDARY_INDEXES);
+    this.indexesPending = false;
+  }
 
   /** The integer id of a param or metric name, made on first use. */
   private keyId(name: string): number {
@@ -166,8 +186,61 @@ export class RunIndex {
   }
 
   private rowId(id: string): number | null {
-    const row = this.rows('SELECT rid FROM runs WHERE id = :id', { ':id': id })[0];
+    const row = this.first('SELECT rid FROM runs WHERE id = ?', [id]);
     return row ? Number(row[0]) : null;
+  }
+
+  /**
+   * Statements prepared once and kept: sql.js's `run(sql)` parses and compiles its SQL on every
+   * call, and a cold build runs a dozen statements per run (bench). Freed before an export and on close.
+   */
+  private readonly statements = new Map<string, Statement>();
+
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) this.statements.set(sql, (stmt = this.db.prepare(sql)));
+    return stmt;
+  }
+
+  /** Runs a kept statement once. */
+  private execute(sql: string, params: BindParams): void {
+    this.statement(sql).run(params);
+  }
+
+  /** The first row of a kept statement, or null. */
+  private first(sql: string, params: BindParams): SqlValue[] | null {
+    const stmt = this.statement(sql);
+    try {
+      stmt.bind(params);
+      return stmt.step() ? stmt.get() : null;
+    } finally {
+      stmt.reset();
+    }
+  }
+
+  /**
+   * Rows of `width` values each, in statements of up to ROWS_PER_INSERT rows: one step for a run's
+   * 30 params rather than 30, each of which sql.js wraps in two resets (bench).
+   */
+  private readonly multiRowSql = new Map<string, string>();
+
+  private insertRows(insertValues: string, width: number, values: SqlValue[]): void {
+    const rows = values.length / width;
+    for (let from = 0; from < rows; from += ROWS_PER_INSERT) {
+      const count = Math.min(ROWS_PER_INSERT, rows - from);
+      const key = `${count} ${insertValues}`;
+      let sql = this.multiRowSql.get(key);
+      if (!sql) {
+        const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
+        this.multiRowSql.set(key, (sql = `${insertValues} ${Array.from({ length: count }, () => tuple).join(', ')}`));
+      }
+      this.execute(sql, count === rows ? values : values.slice(from * width, (from + count) * width));
+    }
+  }
+
+  private freeStatements(): void {
+    for (const stmt of this.statements.values()) stmt.free();
+    this.statements.clear();
   }
 
   /** Brings the index up to date with the run folders; returns what changed. */
@@ -223,7 +296,7 @@ export class RunIndex {
           continue;
         }
         if (!row && knownBad.get(name) === mtime && mtime !== '0') continue;
-        if (this.indexRun(name, mtime)) {
+        if (this.indexRun(name, mtime, row !== undefined || knownBad.has(name))) {
           if (row) report.updated++;
           else report.added++;
         }
@@ -240,6 +313,7 @@ export class RunIndex {
       this.db.run('ROLLBACK');
       throw err;
     }
+    this.makePendingIndexes();
     if (report.added || report.updated || report.removed) this.dirty = true;
     report.unreadable = this.unreadable();
     return report;
@@ -320,18 +394,17 @@ export class RunIndex {
   private deleteRun(id: string): void {
     const rid = this.rowId(id);
     if (rid !== null) {
-      const p = { ':rid': rid };
-      this.db.run('DELETE FROM params WHERE rid = :rid', p);
-      this.db.run('DELETE FROM metrics WHERE rid = :rid', p);
-      this.db.run('DELETE FROM tags WHERE rid = :rid', p);
-      this.db.run('DELETE FROM config_files WHERE rid = :rid', p);
-      this.db.run('DELETE FROM runs WHERE rid = :rid', p);
+      this.execute('DELETE FROM params WHERE rid = ?', [rid]);
+      this.execute('DELETE FROM metrics WHERE rid = ?', [rid]);
+      this.execute('DELETE FROM tags WHERE rid = ?', [rid]);
+      this.execute('DELETE FROM config_files WHERE rid = ?', [rid]);
+      this.execute('DELETE FROM runs WHERE rid = ?', [rid]);
     }
-    this.db.run('DELETE FROM unreadable WHERE id = :id', { ':id': id });
+    this.execute('DELETE FROM unreadable WHERE id = ?', [id]);
   }
 
   /** Reads one run folder into the index; false (and recorded as unreadable) when it cannot be read. */
-  private indexRun(id: string, mtime: string): boolean {
+  private indexRun(id: string, mtime: string, known = true): boolean {
     let record: RunRecord;
     try {
       record = readRunRecord(this.storeDir, id);
@@ -340,7 +413,8 @@ export class RunIndex {
       this.markUnreadable(id, code === 'ENOENT' ? 'no run.json' : code ? `run.json: ${code}` : (err as Error).message, mtime);
       return false;
     }
-    this.deleteRun(id);
+    // A run the index has never held (every run of a cold build) has nothing to delete first.
+    if (known) this.deleteRun(id);
     const live = record.metricsSummary === null;
     let summary = record.metricsSummary;
     let position: ReadPosition = { offset: 0, line: 0, step: -1 };
@@ -349,71 +423,57 @@ export class RunIndex {
       summary = acc.summary;
       position = acc.position;
     }
-    this.db.run(
-      `INSERT INTO runs(id, name, status, started_ms, ended_ms, exit_code, branch, head, snapshot, dirty, host, user, pid, command, script,
-         reproduces, source_kind, source_experiment, problems, file_sig, metrics_offset, metrics_line, metrics_step, live_summary)
-       VALUES (:id, :name, :status, :started, :ended, :exit, :branch, :head, :snapshot, :dirty, :host, :user, :pid, :command, :script,
-         :reproduces, :sourceKind, :sourceExperiment, :problems, :mtime, :offset, :line, :step, :live)`,
-      {
-        ':id': id,
-        ':name': record.name,
-        ':status': record.status,
-        ':started': nullIfNaN(Date.parse(record.startedAt)),
-        ':ended': record.endedAt ? nullIfNaN(Date.parse(record.endedAt)) : null,
-        ':exit': record.exitCode,
-        ':branch': record.git?.branch ?? null,
-        ':head': record.git?.head ?? null,
-        ':snapshot': record.git?.snapshot ?? null,
-        ':dirty': record.git ? (record.git.dirty ? 1 : 0) : null,
-        ':host': record.host ?? null,
-        ':user': record.user ?? null,
-        ':pid': record.pid ?? null,
-        ':command': Array.isArray(record.command) ? record.command.join(' ') : null,
-        ':script': scriptOfRun(record),
-        ':reproduces': record.reproduces ?? null,
-        ':sourceKind': record.source?.kind ?? null,
-        ':sourceExperiment': record.source?.experiment ?? null,
-        ':problems': record.problems?.length ?? 0,
-        ':mtime': mtime,
-        ':offset': position.offset,
-        ':line': position.line,
-        ':step': position.step,
-        ':live': live ? 1 : 0,
-      },
-    );
-    const rid = this.rowId(id)!;
-    const insertParam = this.db.prepare('INSERT OR REPLACE INTO params(rid, kid, type, num, text) VALUES (?, ?, ?, ?, ?)');
-    try {
-      for (const [key, value] of Object.entries(record.params ?? {})) {
-        const kid = this.keyId(key);
-        if (typeof value === 'number') insertParam.run([rid, kid, 'n', nullIfNaN(value), null]);
-        else if (typeof value === 'boolean') insertParam.run([rid, kid, 'b', null, String(value)]);
-        else if (value === null || value === undefined) insertParam.run([rid, kid, 'z', null, null]);
-        else insertParam.run([rid, kid, 's', null, typeof value === 'string' ? value : JSON.stringify(value)]);
-      }
-    } finally {
-      insertParam.free();
+    const row: Record<RunColumn, SqlValue> = {
+      id,
+      name: record.name,
+      status: record.status,
+      started_ms: nullIfNaN(Date.parse(record.startedAt)),
+      ended_ms: record.endedAt ? nullIfNaN(Date.parse(record.endedAt)) : null,
+      exit_code: record.exitCode,
+      branch: record.git?.branch ?? null,
+      head: record.git?.head ?? null,
+      snapshot: record.git?.snapshot ?? null,
+      dirty: record.git ? (record.git.dirty ? 1 : 0) : null,
+      host: record.host ?? null,
+      user: record.user ?? null,
+      pid: record.pid ?? null,
+      command: Array.isArray(record.command) ? record.command.join(' ') : null,
+      script: scriptOfRun(record),
+      reproduces: record.reproduces ?? null,
+      source_kind: record.source?.kind ?? null,
+      source_experiment: record.source?.experiment ?? null,
+      problems: record.problems?.length ?? 0,
+      file_sig: mtime,
+      metrics_offset: position.offset,
+      metrics_line: position.line,
+      metrics_step: position.step,
+      live_summary: live ? 1 : 0,
+    };
+    const rid = Number(this.first(INSERT_RUN, RUN_COLUMNS.map((c) => row[c]))![0]);
+    const params: SqlValue[] = [];
+    for (const [key, value] of Object.entries(record.params ?? {})) {
+      const kid = this.keyId(key);
+      if (typeof value === 'number') params.push(rid, kid, 'n', nullIfNaN(value), null);
+      else if (typeof value === 'boolean') params.push(rid, kid, 'b', null, String(value));
+      else if (value === null || value === undefined) params.push(rid, kid, 'z', null, null);
+      else params.push(rid, kid, 's', null, typeof value === 'string' ? value : JSON.stringify(value));
     }
-    for (const tag of new Set(record.tags ?? [])) this.db.run('INSERT INTO tags(rid, tag) VALUES (:rid, :t)', { ':rid': rid, ':t': tag });
+    this.insertRows('INSERT OR REPLACE INTO params(rid, kid, type, num, text) VALUES', 5, params);
+    for (const tag of new Set(record.tags ?? [])) this.execute('INSERT INTO tags(rid, tag) VALUES (?, ?)', [rid, tag]);
     const configs = new Set((Array.isArray(record.configFiles) ? record.configFiles : []).map((c) => (typeof c?.path === 'string' ? pathInRepo(record, c.path) : null)));
-    for (const file of configs) if (file) this.db.run('INSERT INTO config_files(rid, path) VALUES (:rid, :p)', { ':rid': rid, ':p': file });
+    for (const file of configs) if (file) this.execute('INSERT INTO config_files(rid, path) VALUES (?, ?)', [rid, file]);
     this.writeMetrics(rid, summary);
     return true;
   }
 
   private writeMetrics(rid: number, summary: MetricsSummary | null): void {
     if (!summary) return;
-    const insert = this.db.prepare(
-      'INSERT OR REPLACE INTO metrics(rid, kid, ord, last, last_nan, min, max, count, nan, last_step) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    try {
-      let ord = 0;
-      for (const [key, m] of Object.entries(summary.metrics)) {
-        insert.run([rid, this.keyId(key), ord++, nullIfNaN(m.last), Number.isNaN(m.last) ? 1 : 0, nullIfNaN(m.min), nullIfNaN(m.max), m.count, m.nan, m.lastStep]);
-      }
-    } finally {
-      insert.free();
+    const values: SqlValue[] = [];
+    let ord = 0;
+    for (const [key, m] of Object.entries(summary.metrics)) {
+      values.push(rid, this.keyId(key), ord++, nullIfNaN(m.last), Number.isNaN(m.last) ? 1 : 0, nullIfNaN(m.min), nullIfNaN(m.max), m.count, m.nan, m.lastStep);
     }
+    this.insertRows('INSERT OR REPLACE INTO metrics(rid, kid, ord, last, last_nan, min, max, count, nan, last_step) VALUES', 10, values);
   }
 
   /** A live run: read what its metrics file gained, and notice a recorder that died. */
@@ -634,7 +694,9 @@ export class RunIndex {
   /** Writes the index atomically, when anything changed since it was opened or saved. */
   save(): boolean {
     if (!this.dirty) return false;
+    this.makePendingIndexes();
     this.analyzeIfGrown();
+    this.freeStatements();
     const bytes = this.db.export();
     // export() reopens the database, which drops user functions.
     this.registerFunctions();
@@ -658,6 +720,7 @@ export class RunIndex {
   }
 
   close(): void {
+    this.freeStatements();
     this.db.close();
   }
 }
