@@ -83,9 +83,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     status,
     runsView,
     modelsView,
-    ws.onDidChange(() => {
-      runsTree.refresh();
-      modelsTree.refresh();
+    ws.onDidChange((change) => {
+      runsTree.refresh(false, change);
+      // A live run's tick changes no version: the Models view reads the registry again on the other refreshes.
+      if (!change.runs) modelsTree.refresh();
       status.update();
     }),
     vscode.workspace.registerFileSystemProvider(RUN_SCHEME, runFileSystem, { isReadonly: true, isCaseSensitive: true }),
@@ -94,6 +95,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
       if (e.affectsConfiguration('runlens.runs')) runsTree.refresh(true);
     }),
     command('runlens.refresh', () => ws.refresh()),
+    command('runlens.showMoreRuns', (node: RunsNode) => runsTree.showMore(node)),
     command('runlens.importRuns', (uri?: vscode.Uri, uris?: vscode.Uri[]) => importRunsCommand(ws, uris && uris.length ? uris : uri instanceof vscode.Uri ? [uri] : undefined)),
     command('runlens.runTraining', (cmd?: string) => runTraining(ws, context.workspaceState, typeof cmd === 'string' ? cmd : undefined)),
     lenses,

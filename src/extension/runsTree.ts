@@ -9,10 +9,17 @@ import { pulledFrom } from '../core/share/pull';
 import type { RunRecord } from '../core/runRecord';
 import { formatAge, formatNumber, primaryMetric } from './format';
 import { runFileUri } from './runFileSystem';
-import type { WorkspaceRuns } from './workspaceRuns';
+import type { RunsChange, WorkspaceRuns } from './workspaceRuns';
+
+/**
+ * How many runs a group shows before a "Show more" row, unless the setting says otherwise. VS Code
+ * renders every child it is handed: 100,000 at once took seconds and the host's memory.
+ */
+const DEFAULT_PAGE_SIZE = 200;
 
 export type RunsNode =
   | { kind: 'group'; label: string; runs: IndexedRun[] }
+  | { kind: 'more'; group: string | null; shown: number; total: number }
   | { kind: 'run'; run: IndexedRun }
   | { kind: 'section'; run: IndexedRun; section: 'code' | 'params' | 'metrics' | 'reproductions' }
   | { kind: 'file'; run: IndexedRun; path: string; status: string; from?: string; head: string | null }
@@ -65,8 +72,34 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
   /** One node object per run, kept across refreshes, so a click on a row never meets a node the tree just threw away. */
   private readonly runNodes = new Map<string, Extract<RunsNode, { kind: 'run' }>>();
   private shape = '';
+  /** How many runs each group shows (by label; the ungrouped list under ''), grown by Show More. */
+  private readonly pages = new Map<string, number>();
+  /** The runs that reproduce each run, made once per list of runs rather than searched per row. */
+  private reproductions: { of: readonly IndexedRun[]; byOriginal: Map<string, IndexedRun[]> } | null = null;
 
   constructor(private readonly workspace: WorkspaceRuns) {}
+
+  private pageSize(): number {
+    const size = this.setting<number>('runs.pageSize', DEFAULT_PAGE_SIZE);
+    return Number.isFinite(size) && size >= 1 ? Math.floor(size) : DEFAULT_PAGE_SIZE;
+  }
+
+  /** Show More on a group: the next page of its runs. */
+  showMore(node: RunsNode): void {
+    if (node.kind !== 'more') return;
+    const key = node.group ?? '';
+    this.pages.set(key, (this.pages.get(key) ?? this.pageSize()) + this.pageSize());
+    this.changed.fire(undefined);
+  }
+
+  /** The first page of `runs` (as many as Show More asked for), then a Show More row for the rest. */
+  private paged(runs: IndexedRun[], group: string | null): RunsNode[] {
+    const limit = this.pages.get(group ?? '') ?? this.pageSize();
+    if (runs.length <= limit) return runs.map((run) => this.runNode(run));
+    const nodes: RunsNode[] = runs.slice(0, limit).map((run) => this.runNode(run));
+    nodes.push({ kind: 'more', group, shown: limit, total: runs.length });
+    return nodes;
+  }
 
   private runNode(run: IndexedRun): Extract<RunsNode, { kind: 'run' }> {
     let node = this.runNodes.get(run.id);
@@ -78,7 +111,20 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
    * Redraws the whole tree only when runs appear, go or move between groups;
    * a live run's new metrics redraw just its row (every second while it runs).
    */
-  refresh(force = false): void {
+  refresh(force = false, change: RunsChange = { runs: null }): void {
+    if (!force && change.runs) {
+      // A live tick: the same runs in the same groups; only their rows can need a redraw.
+      const changed: RunsNode[] = [];
+      for (const id of change.runs) {
+        const node = this.runNodes.get(id);
+        const run = this.workspace.run(id);
+        if (!node || !run || node.run === run) continue;
+        if (signature(node.run) !== signature(run)) changed.push(node);
+        node.run = run;
+      }
+      if (changed.length) this.changed.fire(changed);
+      return;
+    }
     const runs = this.workspace.runs();
     const groupBy = this.setting<string>('runs.groupBy', 'branch');
     const shape = `${groupBy}|${runs.map((r) => `${r.id}:${groupKey(r, groupBy)}:${r.reproduces ?? ''}`).join(',')}`;
@@ -90,7 +136,10 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
     }
     if (force || shape !== this.shape) {
       this.shape = shape;
-      for (const id of [...this.runNodes.keys()]) if (!runs.some((r) => r.id === id)) this.runNodes.delete(id);
+      // A setting changed (the page size, the grouping): every group starts again at its first page.
+      if (force) this.pages.clear();
+      const present = new Set(runs.map((r) => r.id));
+      for (const id of [...this.runNodes.keys()]) if (!present.has(id)) this.runNodes.delete(id);
       this.changed.fire(undefined);
     } else if (changed.length) {
       this.changed.fire(changed);
@@ -109,24 +158,32 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
   }
 
   private reproductionsOf(run: IndexedRun): IndexedRun[] {
-    return this.workspace.runs().filter((r) => r.reproduces === run.id);
+    const runs = this.workspace.runs();
+    if (this.reproductions?.of !== runs) {
+      const byOriginal = new Map<string, IndexedRun[]>();
+      for (const r of runs) if (r.reproduces) (byOriginal.get(r.reproduces) ?? byOriginal.set(r.reproduces, []).get(r.reproduces)!).push(r);
+      this.reproductions = { of: runs, byOriginal };
+    }
+    return this.reproductions.byOriginal.get(run.id) ?? [];
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
     if (!node) {
       const runs = this.topLevelRuns();
       const groupBy = this.setting<string>('runs.groupBy', 'branch');
-      if (groupBy === 'none') return runs.map((run) => this.runNode(run));
+      if (groupBy === 'none') return this.paged(runs, null);
       const groups = new Map<string, IndexedRun[]>();
       for (const run of runs) {
         const key = groupKey(run, groupBy);
-        groups.set(key, [...(groups.get(key) ?? []), run]);
+        const group = groups.get(key);
+        if (group) group.push(run);
+        else groups.set(key, [run]);
       }
       return [...groups].map(([label, list]) => ({ kind: 'group', label, runs: list }));
     }
     switch (node.kind) {
       case 'group':
-        return node.runs.map((run) => this.runNode(run));
+        return this.paged(node.runs, node.label);
       case 'run': {
         const sections: RunsNode[] = [];
         if (node.run.snapshot) sections.push({ kind: 'section', run: node.run, section: 'code' });
@@ -179,6 +236,16 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
       }
       case 'run':
         return this.runItem(node.run);
+      case 'more': {
+        const next = Math.min(this.pageSize(), node.total - node.shown);
+        const item = new vscode.TreeItem(`Show ${next.toLocaleString('en')} More`, vscode.TreeItemCollapsibleState.None);
+        item.id = `more:${node.group ?? ''}:${node.shown}`;
+        item.description = `${node.shown.toLocaleString('en')} of ${node.total.toLocaleString('en')} shown; filter to narrow them`;
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: 'runlens.showMoreRuns', title: 'Show More', arguments: [node] };
+        item.contextValue = 'runlens.more';
+        return item;
+      }
       case 'section': {
         const labels = { code: 'Code', params: 'Params', metrics: 'Metrics', reproductions: 'Reproductions' };
         const item = new vscode.TreeItem(labels[node.section], vscode.TreeItemCollapsibleState.Collapsed);

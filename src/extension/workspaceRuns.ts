@@ -10,6 +10,16 @@ import { locateRepository } from '../core/git/repository';
 import type { RunLensLog } from './log';
 
 const LIVE_POLL_MS = 1000;
+
+/**
+ * What a refresh changed. `runs` names the only runs that changed, in place: a live run's tick,
+ * with nothing added or removed and no filter, so none joined or left the list. When it is null,
+ * anything may have changed. Listeners that redraw per run (the tree's rows, a table's cells, a
+ * Compare panel's records) do that much and no more; the rest redraw as before.
+ */
+export interface RunsChange {
+  readonly runs: readonly string[] | null;
+}
 const SAVE_DELAY_MS = 5000;
 
 /**
@@ -21,7 +31,7 @@ const SAVE_DELAY_MS = 5000;
 const STORE_LOOK_MS = 2000;
 
 export class WorkspaceRuns implements vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = new vscode.EventEmitter<RunsChange>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private index: RunIndex | null = null;
@@ -32,6 +42,8 @@ export class WorkspaceRuns implements vscode.Disposable {
   /** Whether the refresh in flight is a live tick (which looks at live runs only). */
   private refreshingLive = false;
   private current: IndexedRun[] = [];
+  /** The same runs by id, for the views' lookups (a find over 100,000 runs per shown run, every second, would not do). */
+  private currentById = new Map<string, IndexedRun>();
   private disposed = false;
   /** Moves whenever a refresh found runs added, changed or removed: what caches of run facts are keyed by. */
   generation = 0;
@@ -55,7 +67,7 @@ export class WorkspaceRuns implements vscode.Disposable {
    * One stat every two seconds.
    */
   private watchStore(): void {
-    const soon = () => this.scheduleRefresh();
+    const soon = (uri?: vscode.Uri) => this.scheduleRefresh(uri);
     let watching = false;
     const watch = () => {
       const inFolder = path.relative(this.folder.uri.fsPath, this.storeDir);
@@ -121,6 +133,11 @@ export class WorkspaceRuns implements vscode.Disposable {
     return this.current;
   }
 
+  /** A run of the list, by id, as last refreshed; undefined when the filter hides it or it is gone. */
+  run(id: string): IndexedRun | undefined {
+    return this.currentById.get(id);
+  }
+
   running(): IndexedRun[] {
     return this.current.filter((r) => r.status === 'running');
   }
@@ -140,9 +157,21 @@ export class WorkspaceRuns implements vscode.Disposable {
   }
 
   /** A live run's tick: its own files only, unless the runs folder changed (see RunIndex.refreshLive). Any refresh in flight covers it. */
-  private async refreshLive(): Promise<void> {
-    if (this.refreshing) return this.refreshing;
-    const next: Promise<void> = this.doRefresh(true).finally(() => {
+  private async refreshLive(also: string[] = []): Promise<void> {
+    if (this.refreshing && !also.length) return this.refreshing;
+    if (this.refreshing) {
+      // The runs a watcher named must be looked at after what is in flight, which may have read them before they changed.
+      const next: Promise<void> = this.refreshing
+        .catch(() => undefined)
+        .then(() => this.doRefresh(true, also))
+        .finally(() => {
+          if (this.refreshing === next) this.refreshing = null;
+        });
+      this.refreshing = next;
+      this.refreshingLive = true;
+      return next;
+    }
+    const next: Promise<void> = this.doRefresh(true, also).finally(() => {
       if (this.refreshing === next) this.refreshing = null;
     });
     this.refreshing = next;
@@ -150,36 +179,62 @@ export class WorkspaceRuns implements vscode.Disposable {
     return next;
   }
 
-  private async doRefresh(liveOnly: boolean): Promise<void> {
+  private async doRefresh(liveOnly: boolean, also: readonly string[] = []): Promise<void> {
     if (this.disposed) return;
     const index = await this.openIndex();
     if (this.disposed) return;
-    const report = liveOnly ? index.refreshLive() : { ...index.refresh(), live: [] };
+    const report = liveOnly ? index.refreshLive(also) : { ...index.refresh(), live: [] };
     for (const bad of report.unreadable) this.log?.info(`run folder ${bad.dir} cannot be read (${bad.reason}); it is left as it is`);
-    if (report.live.length && !report.added && !report.removed && this.filter.expr === null) {
-      // Only the live runs can have changed, and with no filter none leaves or joins the list: they are
-      // replaced where they stand, rather than every run queried again each second.
-      const fresh = new Map(index.runsByIds(report.live).map((r) => [r.id, r]));
+    let change: RunsChange = { runs: null };
+    // An empty list is a tick that fell back to the full refresh (the runs folder moved): anything may have changed.
+    const inPlace = liveOnly && report.live.length > 0 && !report.added && !report.removed ? index.queryAmong(this.filter.expr, report.live) : null;
+    if (inPlace && report.live.every((id) => this.currentById.has(id) === inPlace.some((r) => r.id === id))) {
+      // Only the runs looked at can have changed, and none of them joined or left the filtered list:
+      // they are replaced where they stand, rather than every run queried again each second.
+      const fresh = new Map(inPlace.map((r) => [r.id, r]));
       this.current = this.current.map((r) => fresh.get(r.id) ?? r);
+      for (const run of fresh.values()) this.currentById.set(run.id, run);
+      change = { runs: report.live };
     } else {
       this.current = index.query(this.filter.expr, []);
+      this.currentById = new Map(this.current.map((r) => [r.id, r]));
     }
     if (report.added || report.updated || report.removed) {
       this.generation++;
       this.scheduleSave();
     }
     this.updateLivePoll();
-    this.changed.fire();
+    this.changed.fire(change);
   }
 
-  private scheduleRefresh(): void {
-    setTimeout(() => this.backgroundRefresh(), 100);
+  /** Runs whose files a watcher saw change since the last refresh; null once anything else changed. */
+  private changedRuns: Set<string> | null = new Set();
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * A file changed under the store. A file inside a run's folder (a live run's metrics line, a
+   * rewritten run.json) is that run's change alone: the refresh looks at it and the live runs, as
+   * a tick does. A run folder made or removed, or the registry, is a refresh of everything.
+   */
+  private scheduleRefresh(uri?: vscode.Uri): void {
+    const parts = uri ? path.relative(this.storeDir, uri.fsPath).split(path.sep) : [];
+    if (this.changedRuns && parts.length >= 3 && parts[0] === 'runs' && !parts[1]!.startsWith('.')) this.changedRuns.add(parts[1]!);
+    else this.changedRuns = null;
+    this.refreshTimer ??= setTimeout(() => {
+      this.refreshTimer = undefined;
+      const runs = this.changedRuns;
+      this.changedRuns = new Set();
+      this.backgroundRefresh(runs ? [...runs] : undefined);
+    }, 100);
   }
 
-  /** A refresh nobody awaits (a file changed, a live run's tick): its failure goes to the log, and never after dispose. */
-  private backgroundRefresh(liveTick = false): void {
+  /**
+   * A refresh nobody awaits (a file changed, a live run's tick): its failure goes to the log, and
+   * never after dispose. With `runs`, a tick that also looks at those runs; without, a full refresh.
+   */
+  private backgroundRefresh(runs?: string[]): void {
     if (this.disposed) return;
-    (liveTick ? this.refreshLive() : this.refresh()).catch((err: unknown) => {
+    (runs ? this.refreshLive(runs) : this.refresh()).catch((err: unknown) => {
       if (!this.disposed) this.log?.error('refreshing the runs failed', err);
     });
   }
@@ -187,7 +242,7 @@ export class WorkspaceRuns implements vscode.Disposable {
   private updateLivePoll(): void {
     const live = this.current.some((r) => r.status === 'running');
     if (live && !this.poll) {
-      this.poll = setInterval(() => this.backgroundRefresh(true), LIVE_POLL_MS);
+      this.poll = setInterval(() => this.backgroundRefresh([]), LIVE_POLL_MS);
     } else if (!live && this.poll) {
       clearInterval(this.poll);
       this.poll = undefined;
@@ -216,6 +271,18 @@ export class WorkspaceRuns implements vscode.Disposable {
     const index = await this.openIndex();
     const runs = index.query(where, sort, limit);
     return { runs, params: index.paramValues(runs.map((r) => r.id), paramKeys) };
+  }
+
+  /** The table's rows of a live tick: which of these runs match `where`, with their param values. */
+  async tableAmong(where: Expr | null, ids: readonly string[], paramKeys: string[]): Promise<{ runs: IndexedRun[]; params: Map<string, Record<string, string | null>> }> {
+    const index = await this.openIndex();
+    const runs = index.queryAmong(where, ids);
+    return { runs, params: index.paramValues(runs.map((r) => r.id), paramKeys) };
+  }
+
+  /** The order of a table's query, ids only; empty before the index is open. */
+  orderedIds(where: Expr | null, sort: SortKey[]): string[] {
+    return this.index ? this.index.orderedIds(where, sort) : [];
   }
 
   /** Work on the index as fresh as the views' last refresh: the queries of lenses and hovers. */

@@ -578,6 +578,66 @@ async function tableTests() {
     const restoredState = await revived.evaluate(() => [document.querySelector('#where')?.value, document.querySelector('.row.header')?.textContent.includes('acc ▼')]);
     check(restoredState[0] === 'status = failed and params.optimizer = sgd' && restoredState[1] === true, `after a window reload the Runs table is restored with its filter and sort (${grown()}, ${JSON.stringify(restoredState)})`);
     await shot('13-table-restored.png');
+    frame = revived;
+  }, onFailure);
+  await step('a live run in the table: its cells move, and it leaves a "status = running" filter when it ends', async () => {
+    // Sorted by acc, which the live run changes: the order is asked again; the rows are not.
+    await frame.locator('vscode-textfield input').fill('status = running');
+    await frame.locator('vscode-textfield input').press('Enter');
+    await frame.waitForFunction(() => document.querySelector('.count')?.textContent === '0 runs', null, { timeout: 30_000 });
+    const script = 'import json, sys, time\nfor s in range(40):\n    print(json.dumps({"step": s, "acc": round(0.5 + s / 100, 2)}), flush=True)\n    time.sleep(0.25)\nsys.exit(1)\n';
+    fs.writeFileSync(path.join(wsTable, 'live_table.py'), script);
+    const live = spawn('node', [path.join(ROOT, 'dist', 'cli.js'), 'run', '--quiet', '--name', 'live-in-table', '--', 'python3', 'live_table.py'], { cwd: wsTable, stdio: 'ignore' });
+    try {
+      await frame.waitForFunction(() => document.querySelector('.count')?.textContent === '1 run' && document.querySelector('.window .row .cell')?.textContent === 'live-in-table', null, { timeout: 60_000 });
+      const accCell = () => frame.evaluate(() => {
+        const headers = [...document.querySelectorAll('.row.header .cell')].map((c) => c.textContent);
+        return document.querySelector('.window .row')?.children[headers.findIndex((h) => h.startsWith('acc'))]?.textContent ?? '';
+      });
+      await frame.waitForFunction(() => [...document.querySelectorAll('.row.header .cell')].some((c) => c.textContent.startsWith('acc')), null, { timeout: 30_000 });
+      const first = await accCell();
+      const moved = await happened(frame.waitForFunction((was) => {
+        const headers = [...document.querySelectorAll('.row.header .cell')].map((c) => c.textContent);
+        const now = document.querySelector('.window .row')?.children[headers.findIndex((h) => h.startsWith('acc'))]?.textContent;
+        return now && now !== was;
+      }, first, { timeout: 30_000 }));
+      check(moved, `a live run's acc moves in the open table (${first} → ${await accCell()})`);
+      await shot('13b-table-live-run.png');
+      const left = await happened(frame.waitForFunction(() => document.querySelector('.count')?.textContent === '0 runs', null, { timeout: 60_000 }));
+      check(left, `the run leaves the "status = running" table when it ends (${await frame.evaluate(() => document.querySelector('.count')?.textContent)})`);
+    } finally {
+      live.kill('SIGINT');
+    }
+  }, onFailure);
+  await step('the Runs view pages a group of 10,000 runs', async () => {
+    const view = '[id="workbench.view.extension.runlens"]';
+    // The focused row's label and description, or null when no row has the focus.
+    const focused = () => page.evaluate((sel) => {
+      const row = document.querySelector(`${sel} .monaco-list-row.focused`);
+      return row ? { label: row.querySelector('.label-name')?.textContent ?? '', description: row.querySelector('.label-description')?.textContent ?? '' } : null;
+    }, view);
+    // End focuses the last row and brings it into view; pressed again if a redraw moved the focus.
+    const focusLast = async (description) => {
+      for (let i = 0; i < 10; i++) {
+        await page.keyboard.press('End');
+        await page.waitForTimeout(300);
+        if ((await focused())?.description.startsWith(description)) return;
+      }
+      throw new Error(`the last row is not "${description}…" but ${JSON.stringify(await focused())}`);
+    };
+    await page.locator(`${view} .monaco-list-row`, { hasText: 'sweep-09999' }).first().click();
+    await page.mouse.move(0, 0);
+    await focusLast('200 of');
+    const more = await focused();
+    check(more.label === 'Show 200 More' && /^200 of 10,00\d shown/.test(more.description), `the group lists 200 runs, then a Show More row (${more.label} · ${more.description})`);
+    await shot('13c-runs-view-paged.png');
+    // Enter on the row runs its command, as a click does.
+    await page.keyboard.press('Enter');
+    await focusLast('400 of');
+    await page.keyboard.press('ArrowUp');
+    await page.waitForTimeout(200);
+    const lastRun = (await focused())?.label;
+    check(/^sweep-09(59|60)\d$/.test(lastRun ?? ''), `Show More brings the next 200 runs: the 400th is the last shown (${lastRun})`);
   }, onFailure);
   await page.close();
   server.stop();

@@ -203,6 +203,32 @@ describe('run index', () => {
     assert.equal(index.runsByIds([renamed.id])[0]!.name, renamed.name, 'the tick did not stat the finished run');
     assert.equal(index.refresh().updated, 1);
     assert.equal(index.runsByIds([renamed.id])[0]!.name, 'renamed');
+    // A finished run that a file watcher saw change: a tick that names it looks at it, and only at its
+    // run.json. A metrics.jsonl beside its summary is not read into it, then or on the next tick.
+    const retagged = finished[5]!;
+    const retaggedDir = path.join(store, 'runs', retagged.id);
+    fs.writeFileSync(path.join(retaggedDir, 'metrics.jsonl'), '{"step":0,"stray":1}\n');
+    writeFileAtomic(path.join(retaggedDir, 'run.json'), serializeRunRecord({ ...retagged, name: 'retagged' }));
+    touched(retaggedDir);
+    const named = index.refreshLive([retagged.id]);
+    assert.deepEqual([named.added, named.updated, named.removed, named.live], [0, 1, 0, [retagged.id]], 'the named run, and only it, was looked at');
+    const summaryKeys = Object.keys(retagged.metricsSummary!.metrics);
+    for (let tick = 0; tick < 2; tick++) {
+      const [seen] = index.runsByIds([retagged.id]);
+      assert.equal(seen!.name, 'retagged');
+      assert.deepEqual(seen!.metrics.map((m) => m.key), summaryKeys, `tick ${tick}: the metrics are run.json's summary`);
+      index.refreshLive([retagged.id]);
+    }
+    // A run the index does not hold, named: the tick becomes a full refresh.
+    // (The runs folder's mtime is put back, as a coarse clock would leave it, so only the name can send it there.)
+    const listed = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    fs.utimesSync(path.join(store, 'runs'), listed, listed);
+    index.refresh();
+    const stranger = { ...makeRecord(random), status: 'finished' as const };
+    touched(writeRecord(store, stranger));
+    fs.utimesSync(path.join(store, 'runs'), listed, listed);
+    assert.equal(index.refreshLive().added, 0, 'unnamed, the stranger is not seen by a tick');
+    assert.equal(index.refreshLive([stranger.id]).added, 1, 'named, it is');
     // A run added: the runs folder moved, so the tick lists it.
     const live = makeRecord(random);
     live.status = 'running';
@@ -215,6 +241,26 @@ describe('run index', () => {
     const tick = index.refreshLive();
     assert.deepEqual(tick.live, [live.id]);
     assert.deepEqual(index.runsByIds([live.id]).map(view), [expectedView({ record: live, summary: summarizeByHand(path.join(dir, 'metrics.jsonl'), true) })]);
+  });
+
+  test('in the seconds after the runs folder moved, a tick reads its names again, and finds a run added within the same mtime', async () => {
+    const store = tempDir();
+    const random = rng(11);
+    const live = { ...makeRecord(random), status: 'running' as const, metricsSummary: null, host: 'elsewhere' };
+    writeRecord(store, live);
+    const runs = path.join(store, 'runs');
+    const index = await RunIndex.open(store);
+    const recent = new Date(Date.now() - 300);
+    fs.utimesSync(runs, recent, recent);
+    index.refresh();
+    assert.deepEqual(index.refreshLive().live, [live.id], 'the listing still holds: a tick, no full refresh');
+    // A run added, and the folder's mtime as a coarse clock would leave it: the same as at the listing.
+    const later = { ...makeRecord(random), status: 'finished' as const };
+    writeRecord(store, later);
+    fs.utimesSync(runs, recent, recent);
+    const tick = index.refreshLive();
+    assert.deepEqual([tick.added, tick.live], [1, []], 'the names differ: a full refresh, which finds it');
+    index.close();
   });
 
   test('a run folder changed within the same mtime tick is still seen (racily clean)', async () => {
@@ -419,6 +465,8 @@ describe('queries over the index', () => {
     return { kind: r < 0.8 ? 'and' : 'or', left: randomExpr(random, depth + 1), right: randomExpr(random, depth + 1) };
   }
 
+  const SORTS = ['', '-started', 'name', '-metrics.loss', 'params.lr,-started', 'status,-metrics.acc'];
+
   test('500 random queries give exactly what a brute-force filter over the same runs gives', async () => {
     const random = rng(2026);
     const store = tempDir();
@@ -435,6 +483,12 @@ describe('queries over the index', () => {
       const want = runs.filter((r) => evaluate(parsed, r, now)).map((r) => r.record.id).sort();
       assert.deepStrictEqual(got, want, text);
       if (want.length > 0 && want.length < runs.length) nonTrivial++;
+      // A live tick's two questions: which of a few runs match, and the order without the rows.
+      const among = runs.filter(() => random() < 0.05).map((r) => r.record.id);
+      const wantAmong = new Set(want);
+      assert.deepStrictEqual(index.queryAmong(parsed, among, now).map((r) => r.id).sort(), among.filter((id) => wantAmong.has(id)).sort(), `${text}, among ${among.length}`);
+      const sort = SORTS[q % SORTS.length] ? parseSort(SORTS[q % SORTS.length]!) : [];
+      assert.deepStrictEqual(index.orderedIds(parsed, sort, now), index.query(parsed, sort, undefined, now).map((r) => r.id), `${text} sorted by ${SORTS[q % SORTS.length]}`);
     }
     assert.ok(nonTrivial > 250, `most queries select some but not all runs (${nonTrivial})`);
     index.close();

@@ -110,6 +110,8 @@ export class RunIndex {
   private dirty = false;
   /** The runs folder's mtime when the last full refresh listed it: a folder added or removed since moves it. */
   private listedMtime: number | null = null;
+  /** The folder names that listing found, for a tick that must check the listing is still whole (see refreshLive). */
+  private listedNames: Set<string> = new Set();
 
   private constructor(
     private db: Database,
@@ -254,6 +256,7 @@ export class RunIndex {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+    this.listedNames = new Set(names);
     const known = new Map<string, { mtime: string; live: boolean; status: string; host: string | null; pid: number | null }>();
     for (const row of this.rows('SELECT id, file_sig, live_summary, status, host, pid FROM runs')) {
       known.set(String(row[0]), { mtime: String(row[1]), live: row[2] === 1, status: String(row[3]), host: row[4] as string | null, pid: row[5] as number | null });
@@ -327,16 +330,25 @@ export class RunIndex {
    * left to `refresh`, which a file watcher calls. Two stats per live run
    * instead of one per run folder: at 100,000 runs the full refresh took the
    * extension host's whole second (bench). `live` lists the runs looked at.
+   *
+   * `also` names more runs to look at the same way: those a file watcher saw change. A run the
+   * index does not hold among them (a folder fixed, or new) sends it to the full refresh.
    */
-  refreshLive(): RefreshReport & { live: string[] } {
+  refreshLive(also: readonly string[] = []): RefreshReport & { live: string[] } {
     const mtime = this.runsFolderMtime();
-    if (this.listedMtime === null || mtime !== this.listedMtime || Date.now() - (mtime ?? 0) < this.racyMs) {
-      return { ...this.refresh(), live: [] };
-    }
+    if (this.listedMtime === null || mtime !== this.listedMtime || also.length > 500) return { ...this.refresh(), live: [] };
+    if (Date.now() - (mtime ?? 0) < this.racyMs && !this.listingStillWhole()) return { ...this.refresh(), live: [] };
     const report: RefreshReport = { added: 0, updated: 0, removed: 0, unreadable: [] };
     const now = Date.now();
     const live: string[] = [];
-    const rows = this.rows("SELECT id, file_sig, live_summary, status, host, pid FROM runs WHERE live_summary = 1 OR status = 'running'");
+    const bindings: Record<string, SqlValue> = {};
+    also.forEach((id, i) => (bindings[`:also${i}`] = id));
+    const named = also.length ? ` OR id IN (${also.map((_, i) => `:also${i}`).join(',')})` : '';
+    const rows = this.rows(`SELECT id, file_sig, live_summary, status, host, pid FROM runs WHERE live_summary = 1 OR status = 'running'${named}`, bindings);
+    if (also.length) {
+      const held = new Set(rows.map((r) => String(r[0])));
+      if (also.some((id) => !held.has(id))) return { ...this.refresh(), live: [] };
+    }
     this.db.run('BEGIN');
     try {
       for (const row of rows) {
@@ -352,8 +364,11 @@ export class RunIndex {
           continue;
         }
         const signature = now - stat.mtimeMs < this.racyMs ? '0' : `${stat.mtimeMs}:${stat.ino}:${stat.size}`;
-        if (signature === known.mtime && signature !== '0') this.updateLive(id, known);
-        else if (this.indexRun(id, signature)) report.updated++;
+        // A run named by `also` that is not live has no metrics of its own to follow: its run.json is its summary.
+        const followed = row[2] === 1 || known.status === 'running';
+        if (signature === known.mtime && signature !== '0') {
+          if (followed) this.updateLive(id, known);
+        } else if (this.indexRun(id, signature)) report.updated++;
       }
       this.db.run('COMMIT');
     } catch (err) {
@@ -362,6 +377,21 @@ export class RunIndex {
     }
     if (report.updated) this.dirty = true;
     return { ...report, live };
+  }
+
+  /**
+   * The runs folder's mtime moved moments ago: a folder made within the same mtime tick would not
+   * move it again. Its names, read again (no stats), tell whether the last listing still holds.
+   * That is the first seconds of every new run, when a full refresh would stat every run folder.
+   */
+  private listingStillWhole(): boolean {
+    let names: string[];
+    try {
+      names = fs.readdirSync(runsDir(this.storeDir));
+    } catch {
+      return false;
+    }
+    return names.length === this.listedNames.size && names.every((name) => this.listedNames.has(name));
   }
 
   private runsFolderMtime(): number | null {
@@ -539,6 +569,31 @@ export class RunIndex {
       out.push(...this.toIndexedRuns(this.rows(`SELECT ${RunIndex.COLUMNS} FROM runs r WHERE r.id IN (${batch.map((_, i) => `:id${i}`).join(',')})`, bindings)));
     }
     return out;
+  }
+
+  /**
+   * Which of these runs match `where`, in no particular order: a live run's tick asks this of the
+   * live runs alone, rather than running the whole query again to learn whether they still match.
+   */
+  queryAmong(where: Expr | null, ids: readonly string[], now: number = Date.now()): IndexedRun[] {
+    const out: IndexedRun[] = [];
+    for (let start = 0; start < ids.length; start += 500) {
+      const compiler = new SqlCompiler(now);
+      const condition = compiler.where(where);
+      const batch = ids.slice(start, start + 500);
+      const bindings: Record<string, SqlValue> = { ...compiler.bindings };
+      batch.forEach((id, i) => (bindings[`:among${i}`] = id));
+      out.push(...this.toIndexedRuns(this.rows(`SELECT ${RunIndex.COLUMNS} FROM runs r WHERE r.id IN (${batch.map((_, i) => `:among${i}`).join(',')}) AND (${condition})`, bindings)));
+    }
+    return out;
+  }
+
+  /** The ids of the runs matching `where`, in `sort` order: the order of a query without its rows. */
+  orderedIds(where: Expr | null, sort: SortKey[] = [], now: number = Date.now()): string[] {
+    const compiler = new SqlCompiler(now);
+    const condition = compiler.where(where);
+    const { joins, order } = compiler.orderBy(sort);
+    return this.rows(`SELECT r.id FROM runs r ${joins} WHERE ${condition} ORDER BY ${order}`, compiler.bindings).map((r) => String(r[0]));
   }
 
   private toIndexedRuns(runs: SqlValue[][]): IndexedRun[] {

@@ -12,7 +12,7 @@ import { runDir } from '../../core/store';
 import { materializeImportedSeries } from '../../core/import/importRuns';
 import { SeriesPool } from '../../core/series/seriesPool';
 import { runFileUri } from '../runFileSystem';
-import type { WorkspaceRuns } from '../workspaceRuns';
+import type { RunsChange, WorkspaceRuns } from '../workspaceRuns';
 import { panelOptions, panelPage } from './webviewPage';
 
 export const COMPARE_VIEW_TYPE = 'runlens.compare';
@@ -72,7 +72,7 @@ export class ComparePanel implements vscode.Disposable {
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: WebviewMessage) => void this.onMessage(m).catch((err: Error) => this.post({ type: 'error', requestId: null, message: err.message }))),
       panel.onDidDispose(() => this.dispose()),
-      ws.onDidChange(() => this.followLiveRuns()),
+      ws.onDidChange((change) => this.followLiveRuns(change)),
     );
   }
 
@@ -83,12 +83,15 @@ export class ComparePanel implements vscode.Disposable {
    * then) sends what changed: metric rows, statuses, the stdout tail. The page
    * keeps its tables and zoom and asks for fresh series.
    */
-  private followLiveRuns(): void {
+  private followLiveRuns(change: RunsChange): void {
     if (!this.ready) return;
-    const live = this.runIds.some((id) => this.ws.runs().find((r) => r.id === id)?.status === 'running');
+    const live = this.runIds.some((id) => this.ws.run(id)?.status === 'running');
     if (!live && !this.wasLive) return;
     this.wasLive = live;
-    this.records = this.loadRecords();
+    // A live tick names the runs that changed: only their run.json files are read again.
+    const changed = change.runs ? new Set(change.runs) : null;
+    if (changed && !this.runIds.some((id) => changed.has(id))) return;
+    this.records = this.loadRecords(changed);
     const comparison = buildComparison(this.withLiveMetrics(this.records));
     this.post({ type: 'live', runs: comparison.runs, metrics: comparison.metrics, detail: this.detail() });
   }
@@ -97,7 +100,7 @@ export class ComparePanel implements vscode.Disposable {
   private withLiveMetrics(records: RunRecord[]): RunRecord[] {
     return records.map((record) => {
       if (record.metricsSummary) return record;
-      const indexed = this.ws.runs().find((r) => r.id === record.id);
+      const indexed = this.ws.run(record.id);
       if (!indexed) return record;
       const summary: MetricsSummary = { lines: 0, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
       for (const m of indexed.metrics) summary.metrics[m.key] = { last: m.last, min: m.min, max: m.max, count: m.count, nan: m.nan, lastStep: m.lastStep ?? 0 };
@@ -158,10 +161,17 @@ export class ComparePanel implements vscode.Disposable {
     }
   }
 
-  private loadRecords(): RunRecord[] {
+  /** The shown runs' records, read again from their files; with `only`, just those runs' (the rest kept). */
+  private loadRecords(only: ReadonlySet<string> | null = null): RunRecord[] {
     const found: RunRecord[] = [];
     const gone: string[] = [];
+    const kept = only ? new Map(this.records.map((r) => [r.id, r])) : null;
     for (const id of this.runIds) {
+      const known = kept && !only!.has(id) ? kept.get(id) : undefined;
+      if (known) {
+        found.push(known);
+        continue;
+      }
       try {
         found.push(this.ws.record(id));
       } catch {

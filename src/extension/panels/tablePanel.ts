@@ -3,10 +3,10 @@ import type { TableColumn, TableHostMessage, TableRow, TableState, TableWebviewM
 import { fieldKey, type PlotField } from '../../../webview/plots/types';
 import { SOURCE_NAMES } from '../../core/import/types';
 import { visibleBidi } from '../../core/safeText';
-import { QuerySyntaxError } from '../../core/query/ast';
+import { QuerySyntaxError, type Attribute, type SortKey } from '../../core/query/ast';
 import { parseQuery, parseSort } from '../../core/query/parse';
 import type { IndexedRun } from '../../core/index/runIndex';
-import type { WorkspaceRuns } from '../workspaceRuns';
+import type { RunsChange, WorkspaceRuns } from '../workspaceRuns';
 import { panelOptions, panelPage } from './webviewPage';
 import { ComparePanel } from './comparePanel';
 
@@ -15,6 +15,16 @@ export const TABLE_VIEW_TYPE = 'runlens.table';
 const LAST_QUERY = 'runlens.table.lastQuery';
 /** Rows sent ahead of the rest: more than a tall window shows. */
 const FIRST_SCREEN = 100;
+
+/**
+ * Attributes a run has from its start: a live run's tick cannot move it in an order by these alone.
+ * (Its name, tags and params can still change when it ends, and its metrics and status as it runs.)
+ */
+const FIXED_WHILE_LIVE = new Set<Attribute>(['id', 'started', 'age', 'branch', 'commit', 'host', 'user', 'command', 'dirty', 'source', 'experiment', 'script']);
+
+function orderFixedWhileLive(sort: SortKey[]): boolean {
+  return sort.every((key) => key.field.kind === 'attr' && FIXED_WHILE_LIVE.has(key.field.name));
+}
 
 const ATTRIBUTE_COLUMNS: TableColumn[] = ['name', 'status', 'started', 'branch', 'commit'].map((key) => ({ kind: 'attr', key }));
 
@@ -86,8 +96,8 @@ export class TablePanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m: TableWebviewMessage) => void this.onMessage(m)),
       panel.onDidDispose(() => this.dispose()),
       // New and finished runs appear without asking, with the same query.
-      ws.onDidChange(() => {
-        if (this.lastQuery) void this.answer(this.lastQuery, true);
+      ws.onDidChange((change) => {
+        if (this.lastQuery) void this.answer(this.lastQuery, true, change);
       }),
     );
   }
@@ -118,7 +128,7 @@ export class TablePanel implements vscode.Disposable {
     await this.answer(message, false);
   }
 
-  private async answer(asked: Extract<TableWebviewMessage, { type: 'query' }>, refresh: boolean): Promise<void> {
+  private async answer(asked: Extract<TableWebviewMessage, { type: 'query' }>, refresh: boolean, change: RunsChange = { runs: null }): Promise<void> {
     const message = this.restored ? { ...asked, ...this.restored } : asked;
     this.restored = null;
     this.lastQuery = message;
@@ -137,6 +147,10 @@ export class TablePanel implements vscode.Disposable {
         }));
       const shape = JSON.stringify([columns, keys]);
       const patching = refresh && this.shown?.requestId === message.requestId && this.shown.shape === shape;
+      if (patching && change.runs && this.shown) {
+        this.patchLiveRuns(change.runs, rowsOf(await this.ws.tableAmong(where, change.runs, paramKeys)), where, sort);
+        return;
+      }
       if (!patching) {
         const first = rowsOf(await this.ws.table(where, sort, paramKeys, FIRST_SCREEN));
         if (first.length === FIRST_SCREEN) {
@@ -162,6 +176,28 @@ export class TablePanel implements vscode.Disposable {
       const text = err instanceof QuerySyntaxError ? `${err.message}\n${err.pointer()}` : (err as Error).message;
       this.post({ type: 'error', requestId: message.requestId, message: text });
     }
+  }
+
+  /**
+   * A live run's tick: only the named runs can have changed. Their rows are made again and
+   * compared with what the page shows; the query's order is asked again (ids only, no rows) only
+   * when a run joined or left it, or the sort is by something a live run changes.
+   */
+  private patchLiveRuns(ids: readonly string[], matched: TableRow[], where: ReturnType<typeof parseQuery>, sort: SortKey[]): void {
+    const shown = this.shown!;
+    const matchedIds = new Set(matched.map((r) => r.id));
+    const joinedOrLeft = ids.some((id) => shown.rows.has(id) !== matchedIds.has(id));
+    const changed = matched.filter((r) => shown.rows.get(r.id) !== JSON.stringify(r));
+    if (!joinedOrLeft && changed.length === 0) return;
+    let order: string[] | null = null;
+    if (joinedOrLeft || (changed.length > 0 && !orderFixedWhileLive(sort))) {
+      const fresh = this.ws.orderedIds(where, sort);
+      if (fresh.length !== shown.order.length || fresh.some((id, i) => shown.order[i] !== id)) order = fresh;
+    }
+    for (const id of ids) if (!matchedIds.has(id)) shown.rows.delete(id);
+    for (const r of changed) shown.rows.set(r.id, JSON.stringify(r));
+    if (order) shown.order = order;
+    this.post({ type: 'patch', requestId: shown.requestId, changed, order, total: shown.order.length });
   }
 
   /** The plots' values: every run the query matches, one value per field, numbers as numbers. */

@@ -59,6 +59,26 @@ suite('RunLens in a real VS Code', () => {
     assert.deepEqual(files.map((f) => f.kind === 'file' && `${f.status} ${f.path}`).sort(), ['A NOTES.md', 'M train.py']);
   });
 
+  test('a group longer than runlens.runs.pageSize lists a page of runs and a Show More row, which brings the next page', async () => {
+    const config = vscode.workspace.getConfiguration('runlens');
+    await config.update('runs.pageSize', 3, vscode.ConfigurationTarget.Workspace);
+    try {
+      await until('the page size to apply', () => vscode.workspace.getConfiguration('runlens').get('runs.pageSize') === 3);
+      const [group] = api.runsTree.getChildren() as RunsNode[];
+      const page = api.runsTree.getChildren(group) as RunsNode[];
+      assert.deepEqual(page.map((n) => n.kind), ['run', 'run', 'run', 'more']);
+      const more = api.runsTree.getTreeItem(page[3]!);
+      assert.equal(more.label, 'Show 1 More');
+      assert.equal(more.description, '3 of 4 shown; filter to narrow them');
+      assert.equal(more.command?.command, 'runlens.showMoreRuns');
+      await vscode.commands.executeCommand(more.command!.command, ...(more.command!.arguments ?? []));
+      const grown = api.runsTree.getChildren(group) as RunsNode[];
+      assert.deepEqual(grown.map((n) => n.kind === 'run' && n.run.name), ['too-hot', 'bias-prior-wip', 'faster-lr', 'baseline'], 'every run of the group, no Show More left');
+    } finally {
+      await config.update('runs.pageSize', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   test('the Models view shows versions with their aliases, run, commit and artifact', () => {
     const [model] = api.modelsTree.getChildren() as ModelsNode[];
     const modelItem = api.modelsTree.getTreeItem(model!);
@@ -183,6 +203,13 @@ suite('RunLens in a real VS Code', () => {
       'import json, time\nfor step in range(12):\n    print(json.dumps({"step": step, "loss": 1 / (step + 1)}), flush=True)\n    time.sleep(0.4)\n',
     );
     const before = new Set(api.workspace.runs().map((r) => r.id));
+    // What each refresh said changed, and what the views redrew for it (they redraw within the same event).
+    const seen: string[] = [];
+    const watching = [
+      api.runsTree.onDidChangeTreeData((nodes) => seen.push(nodes === undefined ? 'tree:all' : `tree:${(Array.isArray(nodes) ? nodes : [nodes]).map((n) => (n.kind === 'run' ? n.run.id : n.kind)).join(',')}`)),
+      api.modelsTree.onDidChangeTreeData(() => seen.push('models')),
+      api.workspace.onDidChange((change) => seen.push(change.runs ? `live:${change.runs.join(',')}` : 'full')),
+    ];
     const line = await vscode.commands.executeCommand<string>('runlens.runTraining', 'python3 slow_train.py');
     assert.equal(line, 'runlens run -- python3 slow_train.py');
     const live = await until('a running run', () => api.workspace.runs().find((r) => !before.has(r.id) && r.status === 'running'), 30_000);
@@ -191,6 +218,16 @@ suite('RunLens in a real VS Code', () => {
     assert.match(api.status.text, /1 running · loss/);
     const done = await until('the run to finish', () => api.workspace.runs().find((r) => r.id === live.id && r.status === 'finished'), 30_000);
     assert.equal(done.metrics[0]!.count, 12);
+    for (const w of watching) w.dispose();
+    // The view's listeners run before this test's: a refresh's redraws come just before its own entry.
+    const ticks = seen.flatMap((entry, i) => (entry === `live:${live.id}` ? [i] : []));
+    assert.ok(ticks.length >= 3, `the live run's ticks named it alone (${seen.join(' ')})`);
+    for (const i of ticks) {
+      let previous = i - 1;
+      while (previous >= 0 && seen[previous] !== 'full' && !seen[previous]!.startsWith('live:')) previous--;
+      const redrawn = seen.slice(previous + 1, i);
+      assert.ok(redrawn.every((e) => e === `tree:${live.id}`), `a live tick redraws the live run's row and nothing else, not the Models view (${redrawn.join(' ')} in ${seen.join(' ')})`);
+    }
     fs.rmSync(path.join(root, 'slow_train.py'));
   });
 
