@@ -15,6 +15,7 @@ import { LineAnnotations } from './code/lineAnnotations';
 import { PARAM_HOVER_SELECTOR, ParamHovers } from './code/paramHover';
 import { ScriptRunsLenses } from './code/runsLens';
 import { DOC_SCHEME, RunLensDocuments } from './documents';
+import { HOST_LOAD_ENV, logHostLoad } from './hostLoad';
 import { ImportOffer } from './importOffer';
 import { ModelsTree, type ModelsNode } from './modelsTree';
 import { COMPARE_VIEW_TYPE, ComparePanel } from './panels/comparePanel';
@@ -150,6 +151,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     command('runlens.exportVersion', (node?: ModelsNode, into?: vscode.Uri) => exportVersionCommand(ws, node, into instanceof vscode.Uri ? into : undefined)),
     command('runlens.openCliDocs', () => vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(context.extensionUri, 'README.md'))),
   );
+  const hostLoadFile = process.env[HOST_LOAD_ENV];
+  if (hostLoadFile) context.subscriptions.push(logHostLoad(hostLoadFile));
   const imports = new ImportOffer(ws, context.workspaceState);
   context.subscriptions.push(imports);
   imports.start();

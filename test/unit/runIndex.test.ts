@@ -241,6 +241,11 @@ describe('run index', () => {
     const tick = index.refreshLive();
     assert.deepEqual(tick.live, [live.id]);
     assert.deepEqual(index.runsByIds([live.id]).map(view), [expectedView({ record: live, summary: summarizeByHand(path.join(dir, 'metrics.jsonl'), true) })]);
+    // The key names are kept between asks, and a metric the live run logs for the first time joins them.
+    assert.ok(!index.keyNames().metrics.includes('first_seen_live'));
+    fs.appendFileSync(path.join(dir, 'metrics.jsonl'), '{"step":3,"first_seen_live":7}\n');
+    index.refreshLive();
+    assert.ok(index.keyNames().metrics.includes('first_seen_live'), 'a new live metric is among the key names');
   });
 
   test('in the seconds after the runs folder moved, a tick reads its names again, and finds a run added within the same mtime', async () => {

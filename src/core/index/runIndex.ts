@@ -166,6 +166,13 @@ export class RunIndex {
   }
 
   private keyIds: Map<string, number> | null = null;
+  /**
+   * The runs a tick looks at (running, or summed up from their metrics file), as last selected;
+   * null once a run was indexed or removed. A tick would otherwise scan every row for them.
+   */
+  private liveIds: string[] | null = null;
+  /** keyNames() as last asked, with its metric names as a set; null once a run was indexed or removed. */
+  private keyNamesCache: { params: string[]; metrics: string[]; metricSet: Set<string> } | null = null;
   /** A new database gets its secondary indexes after its first refresh has put the rows in. */
   private indexesPending = false;
 
@@ -341,10 +348,11 @@ export class RunIndex {
     const report: RefreshReport = { added: 0, updated: 0, removed: 0, unreadable: [] };
     const now = Date.now();
     const live: string[] = [];
+    this.liveIds ??= this.rows("SELECT id FROM runs WHERE live_summary = 1 OR status = 'running'").map((r) => String(r[0]));
+    const looked = [...new Set([...this.liveIds, ...also])];
     const bindings: Record<string, SqlValue> = {};
-    also.forEach((id, i) => (bindings[`:also${i}`] = id));
-    const named = also.length ? ` OR id IN (${also.map((_, i) => `:also${i}`).join(',')})` : '';
-    const rows = this.rows(`SELECT id, file_sig, live_summary, status, host, pid FROM runs WHERE live_summary = 1 OR status = 'running'${named}`, bindings);
+    looked.forEach((id, i) => (bindings[`:id${i}`] = id));
+    const rows = looked.length ? this.rows(`SELECT id, file_sig, live_summary, status, host, pid FROM runs WHERE id IN (${looked.map((_, i) => `:id${i}`).join(',')})`, bindings) : [];
     if (also.length) {
       const held = new Set(rows.map((r) => String(r[0])));
       if (also.some((id) => !held.has(id))) return { ...this.refresh(), live: [] };
@@ -422,6 +430,7 @@ export class RunIndex {
   }
 
   private deleteRun(id: string): void {
+    this.forgetDerived();
     const rid = this.rowId(id);
     if (rid !== null) {
       this.execute('DELETE FROM params WHERE rid = ?', [rid]);
@@ -434,7 +443,14 @@ export class RunIndex {
   }
 
   /** Reads one run folder into the index; false (and recorded as unreadable) when it cannot be read. */
+  /** What is kept from earlier queries and is wrong once a run's rows change. */
+  private forgetDerived(): void {
+    this.liveIds = null;
+    this.keyNamesCache = null;
+  }
+
   private indexRun(id: string, mtime: string, known = true): boolean {
+    this.forgetDerived();
     let record: RunRecord;
     try {
       record = readRunRecord(this.storeDir, id);
@@ -537,6 +553,8 @@ export class RunIndex {
     }
     const acc = new MetricsAccumulator(summary, position).readFrom(file, 'metrics.jsonl', status === 'running');
     this.writeMetrics(rid, acc.summary);
+    if (status !== row.status) this.liveIds = null;
+    if (this.keyNamesCache && Object.keys(acc.summary.metrics).some((key) => !this.keyNamesCache!.metricSet.has(key))) this.keyNamesCache = null;
     if (status === 'crashed' && row.status !== 'crashed') {
       const ended = lastSignOfLife(runDir(this.storeDir, id));
       if (ended) this.db.run('UPDATE runs SET ended_ms = :e WHERE rid = :rid AND ended_ms IS NULL', { ':e': Date.parse(ended), ':rid': rid });
@@ -719,8 +737,12 @@ export class RunIndex {
 
   /** The names of every param and every metric some run has, for choosing table columns. */
   keyNames(): { params: string[]; metrics: string[] } {
-    const names = (table: 'params' | 'metrics') => this.rows(`SELECT k.name FROM keys k WHERE k.kid IN (SELECT DISTINCT kid FROM ${table}) ORDER BY k.name`).map((r) => String(r[0]));
-    return { params: names('params'), metrics: names('metrics') };
+    if (!this.keyNamesCache) {
+      const names = (table: 'params' | 'metrics') => this.rows(`SELECT k.name FROM keys k WHERE k.kid IN (SELECT DISTINCT kid FROM ${table}) ORDER BY k.name`).map((r) => String(r[0]));
+      const metrics = names('metrics');
+      this.keyNamesCache = { params: names('params'), metrics, metricSet: new Set(metrics) };
+    }
+    return { params: [...this.keyNamesCache.params], metrics: [...this.keyNamesCache.metrics] };
   }
 
   /** Values of the given params for the given runs: run id → key → value as text (null when null). */

@@ -223,8 +223,19 @@ export class TablePanel implements vscode.Disposable {
     }
   }
 
+  /** The default columns as last made: a pass over every run, so made again only when runs or keys changed. */
+  private defaults: { generation: number; keys: string; columns: TableColumn[] } | null = null;
+
   /** Name, status, when, branch, commit; then the first metrics and params by name. */
   private defaultColumns(keys: { params: string[]; metrics: string[] }): TableColumn[] {
+    const keysText = JSON.stringify(keys);
+    if (this.defaults?.generation !== this.ws.generation || this.defaults.keys !== keysText) {
+      this.defaults = { generation: this.ws.generation, keys: keysText, columns: this.makeDefaultColumns(keys) };
+    }
+    return this.defaults.columns;
+  }
+
+  private makeDefaultColumns(keys: { params: string[]; metrics: string[] }): TableColumn[] {
     // Where runs were imported, which tool wrote each one is worth a column; elsewhere it would say RunLens on every row.
     const runs = this.ws.runs();
     const extra: TableColumn[] = [];
