@@ -87,7 +87,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     ws.onDidChange((change) => {
       runsTree.refresh(false, change);
       // A live run's tick changes no version: the Models view reads the registry again on the other refreshes.
-      if (!change.runs) modelsTree.refresh();
+      if (!change.tick) modelsTree.refresh();
       status.update();
     }),
     vscode.workspace.registerFileSystemProvider(RUN_SCHEME, runFileSystem, { isReadonly: true, isCaseSensitive: true }),

@@ -111,7 +111,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
    * Redraws the whole tree only when runs appear, go or move between groups;
    * a live run's new metrics redraw just its row (every second while it runs).
    */
-  refresh(force = false, change: RunsChange = { runs: null }): void {
+  refresh(force = false, change: RunsChange = { runs: null, tick: false }): void {
     if (!force && change.runs) {
       // A live tick: the same runs in the same groups; only their rows can need a redraw.
       const changed: RunsNode[] = [];

@@ -12,13 +12,15 @@ import type { RunLensLog } from './log';
 const LIVE_POLL_MS = 1000;
 
 /**
- * What a refresh changed. `runs` names the only runs that changed, in place: a live run's tick,
- * with nothing added or removed and no filter, so none joined or left the list. When it is null,
- * anything may have changed. Listeners that redraw per run (the tree's rows, a table's cells, a
- * Compare panel's records) do that much and no more; the rest redraw as before.
+ * What a refresh changed. `runs` names the only runs that can have changed, in place: nothing was
+ * added or removed, and none of them joined or left the filtered list. When it is null, anything
+ * may have changed. Listeners that redraw per run (the tree's rows, a table's cells, a Compare
+ * panel's records) do that much and no more. `tick` says it was the live poll's tick, which looks at
+ * runs only: other refreshes (a watcher, a command) may follow a change to the registry too.
  */
 export interface RunsChange {
   readonly runs: readonly string[] | null;
+  readonly tick: boolean;
 }
 const SAVE_DELAY_MS = 5000;
 
@@ -48,6 +50,8 @@ export class WorkspaceRuns implements vscode.Disposable {
   private positions = new Map<string, number>();
   /** The running runs of `current`, in its order: the status bar asks every tick. */
   private currentRunning: IndexedRun[] = [];
+  /** The filter `current` was queried with: another one (or none yet) needs the whole query. */
+  private queriedFilter: Expr | null | undefined = undefined;
   private disposed = false;
   /** Moves whenever a refresh found runs added, changed or removed: what caches of run facts are keyed by. */
   generation = 0;
@@ -190,11 +194,11 @@ export class WorkspaceRuns implements vscode.Disposable {
     if (this.disposed) return;
     const index = await this.openIndex();
     if (this.disposed) return;
-    const report = liveOnly ? index.refreshLive(also) : { ...index.refresh(), live: [] };
+    const report = liveOnly ? index.refreshLive(also) : index.refresh();
     for (const bad of report.unreadable) this.log?.info(`run folder ${bad.dir} cannot be read (${bad.reason}); it is left as it is`);
-    let change: RunsChange = { runs: null };
-    // An empty list is a tick that fell back to the full refresh (the runs folder moved): anything may have changed.
-    const inPlace = liveOnly && report.live.length > 0 && !report.added && !report.removed ? index.queryAmong(this.filter.expr, report.live) : null;
+    let change: RunsChange = { runs: null, tick: liveOnly };
+    // At 100,000 runs the whole query takes about 2 s: it is run only when runs came, went or moved in or out of the filter.
+    const inPlace = this.queriedFilter === this.filter.expr && !report.added && !report.removed ? index.queryAmong(this.filter.expr, report.live) : null;
     if (inPlace && report.live.every((id) => this.currentById.has(id) === inPlace.some((r) => r.id === id))) {
       // Only the runs looked at can have changed, and none of them joined or left the filtered list:
       // they are replaced where they stand, rather than every run queried again each second.
@@ -210,8 +214,9 @@ export class WorkspaceRuns implements vscode.Disposable {
         .map((id) => this.currentById.get(id)!)
         .filter((r) => r.status === 'running')
         .sort((a, b) => this.positions.get(a.id)! - this.positions.get(b.id)!);
-      change = { runs: report.live };
+      change = { runs: report.live, tick: liveOnly };
     } else {
+      this.queriedFilter = this.filter.expr;
       this.current = index.query(this.filter.expr, []);
       this.currentById = new Map(this.current.map((r) => [r.id, r]));
       this.positions = new Map(this.current.map((r, i) => [r.id, i]));

@@ -252,9 +252,14 @@ export class RunIndex {
     this.statements.clear();
   }
 
-  /** Brings the index up to date with the run folders; returns what changed. */
-  refresh(): RefreshReport {
+  /**
+   * Brings the index up to date with the run folders; returns what changed. `live` lists the runs
+   * whose rows may have changed without being added or removed: those read again, and the live
+   * ones followed. With nothing added or removed, the other runs' rows are as they were.
+   */
+  refresh(): RefreshReport & { live: string[] } {
     const report: RefreshReport = { added: 0, updated: 0, removed: 0, unreadable: [] };
+    const live: string[] = [];
     let names: string[] = [];
     // Taken before the listing: a folder added while it is read moves the mtime past this one.
     this.listedMtime = this.runsFolderMtime();
@@ -302,10 +307,15 @@ export class RunIndex {
         const mtime = now - stat.mtimeMs < this.racyMs ? '0' : `${stat.mtimeMs}:${stat.ino}:${stat.size}`;
         const row = known.get(name);
         if (row && row.mtime === mtime && mtime !== '0') {
-          if (row.live) this.updateLive(name, row);
+          if (row.live) {
+            this.updateLive(name, row);
+            live.push(name);
+          }
           continue;
         }
         if (!row && knownBad.get(name) === mtime && mtime !== '0') continue;
+        // A held run read again may also have become unreadable, which takes it from the list: named either way.
+        if (row) live.push(name);
         if (this.indexRun(name, mtime, row !== undefined || knownBad.has(name))) {
           if (row) report.updated++;
           else report.added++;
@@ -326,7 +336,7 @@ export class RunIndex {
     this.makePendingIndexes();
     if (report.added || report.updated || report.removed) this.dirty = true;
     report.unreadable = this.unreadable();
-    return report;
+    return { ...report, live };
   }
 
   /**
@@ -343,8 +353,8 @@ export class RunIndex {
    */
   refreshLive(also: readonly string[] = []): RefreshReport & { live: string[] } {
     const mtime = this.runsFolderMtime();
-    if (this.listedMtime === null || mtime !== this.listedMtime || also.length > 500) return { ...this.refresh(), live: [] };
-    if (Date.now() - (mtime ?? 0) < this.racyMs && !this.listingStillWhole()) return { ...this.refresh(), live: [] };
+    if (this.listedMtime === null || mtime !== this.listedMtime || also.length > 500) return this.refresh();
+    if (Date.now() - (mtime ?? 0) < this.racyMs && !this.listingStillWhole()) return this.refresh();
     const report: RefreshReport = { added: 0, updated: 0, removed: 0, unreadable: [] };
     const now = Date.now();
     const live: string[] = [];
@@ -355,7 +365,7 @@ export class RunIndex {
     const rows = looked.length ? this.rows(`SELECT id, file_sig, live_summary, status, host, pid FROM runs WHERE id IN (${looked.map((_, i) => `:id${i}`).join(',')})`, bindings) : [];
     if (also.length) {
       const held = new Set(rows.map((r) => String(r[0])));
-      if (also.some((id) => !held.has(id))) return { ...this.refresh(), live: [] };
+      if (also.some((id) => !held.has(id))) return this.refresh();
     }
     this.db.run('BEGIN');
     try {

@@ -128,7 +128,7 @@ export class TablePanel implements vscode.Disposable {
     await this.answer(message, false);
   }
 
-  private async answer(asked: Extract<TableWebviewMessage, { type: 'query' }>, refresh: boolean, change: RunsChange = { runs: null }): Promise<void> {
+  private async answer(asked: Extract<TableWebviewMessage, { type: 'query' }>, refresh: boolean, change: RunsChange = { runs: null, tick: false }): Promise<void> {
     const message = this.restored ? { ...asked, ...this.restored } : asked;
     this.restored = null;
     this.lastQuery = message;

@@ -208,7 +208,7 @@ suite('RunLens in a real VS Code', () => {
     const watching = [
       api.runsTree.onDidChangeTreeData((nodes) => seen.push(nodes === undefined ? 'tree:all' : `tree:${(Array.isArray(nodes) ? nodes : [nodes]).map((n) => (n.kind === 'run' ? n.run.id : n.kind)).join(',')}`)),
       api.modelsTree.onDidChangeTreeData(() => seen.push('models')),
-      api.workspace.onDidChange((change) => seen.push(change.runs ? `live:${change.runs.join(',')}` : 'full')),
+      api.workspace.onDidChange((change) => seen.push(change.tick && change.runs ? `live:${change.runs.join(',')}` : 'full')),
     ];
     const line = await vscode.commands.executeCommand<string>('runlens.runTraining', 'python3 slow_train.py');
     assert.equal(line, 'runlens run -- python3 slow_train.py');
