@@ -23,6 +23,27 @@ export function writeFileAtomic(file: string, content: string | Uint8Array, dura
   }
 }
 
+/** writeFileAtomic off the thread: the same temp file, fsync and rename, through the event loop. */
+export async function writeFileAtomicAsync(file: string, content: Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  const handle = await fs.promises.open(tmp, 'w');
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
 function writeAll(fd: number, content: string | Uint8Array): void {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
   for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset);

@@ -277,15 +277,16 @@ export class WorkspaceRuns implements vscode.Disposable {
   private scheduleSave(): void {
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => {
-      if (this.disposed) return;
-      try {
-        this.save();
-      } catch (err) {
-        this.log?.error('the run index could not be saved (it is a cache: nothing is lost)', err);
-      }
+      if (this.disposed || !this.index || !this.hasRunsFolder()) return;
+      // Written off the thread; only the copy out of sql.js holds it.
+      this.index.saveAsync().catch((err: unknown) => this.log?.error('the run index could not be saved (it is a cache: nothing is lost)', err));
     }, SAVE_DELAY_MS);
   }
 
+  /**
+   * Saves now, on the thread: at close. A background save still writing may land after it with
+   * older bytes; the index keeps each run's file signature, so the next open reads those runs again.
+   */
   save(): void {
     if (this.index && this.hasRunsFolder()) this.index.save();
   }

@@ -321,6 +321,28 @@ describe('run index', () => {
     again.close();
   });
 
+  test('a background save writes the index off the thread; one that fails leaves it to be saved again', async () => {
+    const store = tempDir();
+    const random = rng(13);
+    for (let i = 0; i < 30; i++) writeRecord(store, makeRecord(random));
+    const index = await RunIndex.open(store);
+    index.refresh();
+    const want = index.query(null).map((r) => `${r.id}:${r.name}:${r.metrics.length}`);
+    // The index file's place taken by a folder that holds something: the rename fails.
+    const file = path.join(store, INDEX_FILE);
+    fs.mkdirSync(path.join(file, 'in-the-way'), { recursive: true });
+    await assert.rejects(index.saveAsync());
+    fs.rmSync(file, { recursive: true });
+    assert.equal(await index.saveAsync(), true, 'still dirty after the failed write, so saved now');
+    assert.equal(await index.saveAsync(), false, 'nothing left to save');
+    assert.deepEqual(fs.readdirSync(store).filter((n) => n.endsWith('.tmp')), [], 'no temp file left behind');
+    index.close();
+    const reopened = await RunIndex.open(store);
+    assert.equal(reopened.opened.rebuilt, null, 'the file written in the background opens as it is');
+    assert.deepEqual(reopened.query(null).map((r) => `${r.id}:${r.name}:${r.metrics.length}`), want);
+    reopened.close();
+  });
+
   test('a corrupt, truncated, foreign or outdated index.sqlite is rebuilt, with the reason, and nothing is lost', async () => {
     const store = tempDir();
     const random = rng(11);
