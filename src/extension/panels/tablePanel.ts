@@ -246,6 +246,11 @@ export class TablePanel implements vscode.Disposable {
     return [...attributes, ...keys.metrics.slice(0, 4).map((key) => ({ kind: 'metric' as const, key })), ...keys.params.slice(0, 3).map((key) => ({ kind: 'param' as const, key }))];
   }
 
+  /** What Runs Table answers the workbench: not the panel and the runs it reaches (see ComparePanel.toJSON). */
+  toJSON(): { view: string } {
+    return { view: TABLE_VIEW_TYPE };
+  }
+
   dispose(): void {
     if (TablePanel.current === this) TablePanel.current = undefined;
     for (const d of this.disposables) d.dispose();

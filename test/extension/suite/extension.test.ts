@@ -158,6 +158,8 @@ suite('RunLens in a real VS Code', () => {
     const ids = ['baseline', 'faster-lr', 'bias-prior-wip'].map(runId);
     const panel = await vscode.commands.executeCommand<{ panel: vscode.WebviewPanel; runIds: string[] }>('runlens.compareRunsPanel', ids);
     assert.deepEqual(panel.runIds, ids);
+    // What the workbench receives when the palette runs the command: the ids, not the panel and the runs it reaches.
+    assert.deepEqual(JSON.parse(JSON.stringify(panel)), { runIds: ids });
     await until('the compare tab', () => tabLabels().includes('Compare: baseline, faster-lr, bias-prior-wip'));
     assert.equal(panel.panel.viewColumn, vscode.ViewColumn.Two, 'beside the active editor');
     assert.ok(api.comparePanels().includes(panel as never));
@@ -166,6 +168,9 @@ suite('RunLens in a real VS Code', () => {
     const many = await vscode.commands.executeCommand<{ panel: vscode.WebviewPanel }>('runlens.compareRunsPanel', api.workspace.runs().map((r) => r.id));
     await until('the many-runs tab', () => tabLabels().includes(`Compare ${api.workspace.runs().length} runs`));
     many.panel.dispose();
+    const table = await vscode.commands.executeCommand<{ panel: vscode.WebviewPanel }>('runlens.showTable');
+    assert.deepEqual(JSON.parse(JSON.stringify(table)), { view: 'runlens.table' }, 'Runs Table answers as little');
+    table.panel.dispose();
   });
 
   test('Copy Run Id puts the id on the clipboard', async () => {
