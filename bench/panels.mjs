@@ -346,7 +346,6 @@ try {
   execFileSync('git', ['init', '-q', '-b', 'main', ws100k]);
   const bigServer = await startCodeServer({ work: WORK, name: 'big', folder: ws100k });
   const bigPage = await openWorkspace(bigServer, ws100k, 'sweep-99999');
-  if (process.env.RUNLENS_PROF) fs.writeFileSync(process.env.RUNLENS_PROF + '.start', '');
   const bigOpens = [];
   let bigFrame;
   for (let i = 0; i < 3; i++) {
