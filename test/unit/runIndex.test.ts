@@ -565,6 +565,11 @@ describe('queries over the index', () => {
     const index = await RunIndex.open(store);
     index.refresh();
     const truth = [...truthFromFiles(store).runs.values()];
+    // Most of the runs at once: their metrics come from one pass over the table, a few from lists of ids.
+    const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
+    assert.deepStrictEqual(index.query(null).map(view).sort(byId), truth.map(expectedView).sort(byId), 'every run with its metrics, in one pass');
+    const someRuns = truth.filter((_, i) => i % 7 === 0);
+    assert.deepStrictEqual(index.runsByIds(someRuns.map((r) => r.record.id)).map(view).sort(byId), someRuns.map(expectedView).sort(byId), 'a seventh of them, by lists of ids');
     const keys = index.keyNames().params;
     assert.ok(keys.includes('lr') && keys.includes('note'), `params seen: ${keys.join(', ')}`);
     const all = index.paramValues(truth.map((r) => r.record.id), keys);
