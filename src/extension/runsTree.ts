@@ -112,15 +112,8 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
    * a live run's new metrics redraw just its row (every second while it runs).
    */
   refresh(force = false, change: RunsChange = { runs: null, tick: false }): void {
-    const groupBy = this.setting<string>('runs.groupBy', 'branch');
-    // The same runs in place (a live tick, a run.json read again): only their rows can need a redraw,
-    // unless one moved to another group (an imported run's experiment renamed at its source).
-    const moved = (id: string) => {
-      const before = this.runNodes.get(id)?.run;
-      const now = this.workspace.run(id);
-      return Boolean(before && now && groupKey(before, groupBy) !== groupKey(now, groupBy));
-    };
-    if (!force && change.runs && !change.runs.some(moved)) {
+    if (!force && change.runs) {
+      // A live tick: the same runs in the same groups; only their rows can need a redraw.
       const changed: RunsNode[] = [];
       for (const id of change.runs) {
         const node = this.runNodes.get(id);
@@ -133,6 +126,7 @@ export class RunsTree implements vscode.TreeDataProvider<RunsNode>, vscode.Dispo
       return;
     }
     const runs = this.workspace.runs();
+    const groupBy = this.setting<string>('runs.groupBy', 'branch');
     const shape = `${groupBy}|${runs.map((r) => `${r.id}:${groupKey(r, groupBy)}:${r.reproduces ?? ''}`).join(',')}`;
     const changed: RunsNode[] = [];
     for (const run of runs) {
