@@ -40,9 +40,6 @@ export class WorkspaceRuns implements vscode.Disposable {
   private opening: Promise<RunIndex> | null = null;
   private poll: NodeJS.Timeout | undefined;
   private saveTimer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | null = null;
-  /** Whether the refresh in flight is a live tick (which looks at live runs only). */
-  private refreshingLive = false;
   private current: IndexedRun[] = [];
   /** The same runs by id, for the views' lookups (a find over 100,000 runs per shown run, every second, would not do). */
   private currentById = new Map<string, IndexedRun>();
@@ -153,41 +150,49 @@ export class WorkspaceRuns implements vscode.Disposable {
     return this.currentRunning;
   }
 
-  async refresh(): Promise<void> {
-    if (this.refreshing && !this.refreshingLive) return this.refreshing;
-    // A live tick in flight looks at live runs only: a full refresh asked meanwhile follows it.
-    const next: Promise<void> = (this.refreshing ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => this.doRefresh(false))
-      .finally(() => {
-        if (this.refreshing === next) this.refreshing = null;
-      });
-    this.refreshing = next;
-    this.refreshingLive = false;
-    return next;
+  /**
+   * Runs and the registry as they are now. A refresh in flight may have read the store before the
+   * caller changed it (a pull, a delete), so one more follows it, shared by everyone who asks meanwhile.
+   */
+  refresh(): Promise<void> {
+    return this.requestRefresh(true, []);
   }
 
-  /** A live run's tick: its own files only, unless the runs folder changed (see RunIndex.refreshLive). Any refresh in flight covers it. */
-  private async refreshLive(also: string[] = []): Promise<void> {
-    if (this.refreshing && !also.length) return this.refreshing;
-    if (this.refreshing) {
-      // The runs a watcher named must be looked at after what is in flight, which may have read them before they changed.
-      const next: Promise<void> = this.refreshing
-        .catch(() => undefined)
-        .then(() => this.doRefresh(true, also))
-        .finally(() => {
-          if (this.refreshing === next) this.refreshing = null;
-        });
-      this.refreshing = next;
-      this.refreshingLive = true;
-      return next;
+  /** A live run's tick: its own files and `also`'s, unless the runs folder changed (see RunIndex.refreshLive). */
+  private refreshLive(also: readonly string[] = []): Promise<void> {
+    return this.requestRefresh(false, also);
+  }
+
+  /** The refresh in flight, and the one queued behind it, which takes every request made meanwhile. */
+  private refreshing: Promise<void> | null = null;
+  private queuedRefresh: { full: boolean; also: Set<string>; done: Promise<void> } | null = null;
+
+  private requestRefresh(full: boolean, also: readonly string[]): Promise<void> {
+    if (!this.refreshing) return this.startRefresh(full, also);
+    // A plain tick asked while anything is in flight or queued is covered by it.
+    if (!full && !also.length) return this.queuedRefresh?.done ?? this.refreshing;
+    if (this.queuedRefresh) {
+      this.queuedRefresh.full ||= full;
+      for (const id of also) this.queuedRefresh.also.add(id);
+      return this.queuedRefresh.done;
     }
-    const next: Promise<void> = this.doRefresh(true, also).finally(() => {
-      if (this.refreshing === next) this.refreshing = null;
+    const queued: { full: boolean; also: Set<string>; done: Promise<void> } = { full, also: new Set(also), done: Promise.resolve() };
+    queued.done = this.refreshing
+      .catch(() => undefined)
+      .then(() => {
+        this.queuedRefresh = null;
+        return this.startRefresh(queued.full, [...queued.also]);
+      });
+    this.queuedRefresh = queued;
+    return queued.done;
+  }
+
+  private startRefresh(full: boolean, also: readonly string[]): Promise<void> {
+    const running: Promise<void> = this.doRefresh(!full, also).finally(() => {
+      if (this.refreshing === running) this.refreshing = null;
     });
-    this.refreshing = next;
-    this.refreshingLive = true;
-    return next;
+    this.refreshing = running;
+    return running;
   }
 
   private async doRefresh(liveOnly: boolean, also: readonly string[] = []): Promise<void> {

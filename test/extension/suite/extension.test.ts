@@ -79,6 +79,35 @@ suite('RunLens in a real VS Code', () => {
     }
   });
 
+  test('a refresh asked while another is in flight sees what changed after that one read the store', async () => {
+    const id = runId('faster-lr');
+    const folder = path.join(api.workspace.storeDir, 'runs', id);
+    const aside = path.join(api.workspace.storeDir, `aside-${id}`);
+    fs.renameSync(folder, aside);
+    try {
+      await api.workspace.refresh();
+      assert.ok(!api.workspace.run(id), 'the run moved aside is gone');
+      // The run comes back while a refresh is reporting what it read: a pull writing as a watcher's refresh runs.
+      let asked: Promise<void> | undefined;
+      const listening = api.workspace.onDidChange(() => {
+        if (asked) return;
+        fs.renameSync(aside, folder);
+        asked = api.workspace.refresh();
+      });
+      try {
+        await api.workspace.refresh();
+        await until('the change listener to ask', () => asked !== undefined);
+        await asked;
+      } finally {
+        listening.dispose();
+      }
+      assert.ok(api.workspace.run(id), 'the refresh asked after the run came back lists it');
+    } finally {
+      if (fs.existsSync(aside)) fs.renameSync(aside, folder);
+      await api.workspace.refresh();
+    }
+  });
+
   test('the Models view shows versions with their aliases, run, commit and artifact', () => {
     const [model] = api.modelsTree.getChildren() as ModelsNode[];
     const modelItem = api.modelsTree.getTreeItem(model!);
