@@ -515,7 +515,7 @@ async function tableTests() {
       const s = document.getElementById('scroller');
       s.scrollTop = s.scrollHeight;
     });
-    check(await happened(frame.waitForFunction(() => [...document.querySelectorAll('.window .row')].some((r) => r.dataset.index === '9999'), null, { timeout: 10_000 })), 'scrolling to the end shows the last run');
+    check(await happened(frame.waitForFunction(() => [...document.querySelectorAll('.window .row')].some((r) => r.dataset.index === '9999' && r.children[0].textContent === 'sweep-00000'), null, { timeout: 10_000 })), 'scrolling to the end shows the last run, its row asked for and filled in');
   }, onFailure);
   await step('sorting and filtering the table', async () => {
     await frame.locator('.row.header .cell', { hasText: 'acc' }).first().click();

@@ -126,11 +126,20 @@ function compare(field: Field, op: Comparison, value: Value, { record, summary }
 /** SQLite's order: missing values last, then NULL before any value ascending. */
 export function referenceSort(runs: ReferenceRun[], keys: SortKey[]): ReferenceRun[] {
   const startedOf = (r: ReferenceRun) => Date.parse(r.record.startedAt);
+  // Runs without the value sort last, either way.
   const compareNullable = (a: number | string | null, b: number | string | null, desc: boolean): number => {
     if (a === b) return 0;
-    if (a === null) return desc ? 1 : -1;
-    if (b === null) return desc ? -1 : 1;
+    if (a === null) return 1;
+    if (b === null) return -1;
     return (a < b ? -1 : 1) * (desc ? -1 : 1);
+  };
+  const attribute: Record<string, (r: ReferenceRun) => number | string | null> = {
+    name: (r) => r.record.name,
+    started: startedOf,
+    age: (r) => -startedOf(r),
+    commit: (r) => r.record.git?.head ?? null,
+    branch: (r) => r.record.git?.branch ?? null,
+    status: (r) => r.record.status,
   };
   return [...runs].sort((x, y) => {
     for (const key of keys) {
@@ -142,11 +151,11 @@ export function referenceSort(runs: ReferenceRun[], keys: SortKey[]): ReferenceR
         const bm = b === undefined || Number.isNaN(b);
         if (am !== bm) return am ? 1 : -1;
         if (!am && a !== b) return (a! < b! ? -1 : 1) * (key.descending ? -1 : 1);
-      } else if (f.kind === 'attr' && f.name === 'name') {
-        const c = compareNullable(x.record.name, y.record.name, key.descending);
+      } else if (f.kind === 'attr' && attribute[f.name]) {
+        const c = compareNullable(attribute[f.name]!(x), attribute[f.name]!(y), key.descending);
         if (c) return c;
       } else {
-        throw new Error('reference sort covers metrics and name');
+        throw new Error(`reference sort covers metrics and ${Object.keys(attribute).join(', ')}`);
       }
     }
     return startedOf(y) - startedOf(x) || (y.record.id < x.record.id ? -1 : 1);

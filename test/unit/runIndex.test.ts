@@ -582,14 +582,14 @@ describe('queries over the index', () => {
     index.close();
   });
 
-  test('sorting by metrics and names, with missing and NaN values last, and limits', async () => {
+  test('sorting by metrics, names and attributes, with missing and NaN values last either way, and limits', async () => {
     const random = rng(99);
     const store = tempDir();
     for (let i = 0; i < 200; i++) writeRecord(store, makeRecord(random));
     const index = await RunIndex.open(store);
     index.refresh();
     const runs = [...truthFromFiles(store).runs.values()];
-    for (const sortText of ['-metrics.acc', 'metrics.loss', 'name,-metrics.val_loss', '-name']) {
+    for (const sortText of ['-metrics.acc', 'metrics.loss', 'name,-metrics.val_loss', '-name', 'started', '-started', 'age', '-age', 'commit', '-commit', 'branch,-started', '-status,metrics.acc']) {
       const sort = parseSort(sortText);
       const got = index.query(null, sort, undefined, now).map((r) => r.id);
       const want = referenceSort(runs, sort).map((r) => r.record.id);

@@ -17,9 +17,16 @@ const OVERSCAN = 10;
 
 const state: TableState = vscode.getState() ?? { where: '', sort: '-started', columns: null };
 let columns: TableColumn[] = [];
-/** Every row of the answer; `rows` are those shown: all of them, or those inside the plot's brushes. */
-let allRows: TableRow[] = [];
-let rows: TableRow[] = [];
+/**
+ * The order of every run of the answer (ids); `rows` are the ids shown: all of them, or those inside
+ * the plot's brushes. The rows themselves come as they scroll into view: `byId` holds those sent.
+ */
+let order: string[] = [];
+let rows: string[] = [];
+const byId = new Map<string, TableRow>();
+/** Ids asked for with `rowsFor` and not answered yet, for the query `latestRequest`. */
+const asked = new Set<string>();
+let askTimer: ReturnType<typeof setTimeout> | undefined;
 let brushFilter: Set<string> | null = null;
 let available: { params: string[]; metrics: string[] } = { params: [], metrics: [] };
 const selected = new Set<string>();
@@ -90,7 +97,7 @@ plotButton.addEventListener('click', () => {
 });
 
 function applyBrush(): void {
-  rows = brushFilter ? allRows.filter((r) => brushFilter!.has(r.id)) : allRows;
+  rows = brushFilter ? order.filter((id) => brushFilter!.has(id)) : order;
   invalidateRows(true);
   showRows(rows.length, true);
 }
@@ -138,22 +145,36 @@ function renderHeader(): void {
  * about as many rows as scrolled past, not every row in view.
  */
 const shown = new Map<number, HTMLElement>();
-let shownData: TableRow[] | null = null;
+let shownData: string[] | null = null;
 
 function newRow(): HTMLElement {
   return el('div', { class: 'row', role: 'row' }, ...columns.map((c) => el('div', { class: `cell ${c.kind}`, role: 'cell' })));
 }
 
-function fill(row: HTMLElement, r: TableRow, index: number): void {
+/** A row of the window; one not sent yet shows empty cells until its row comes. Says whether it had its row. */
+function fill(row: HTMLElement, id: string, index: number): boolean {
   row.dataset.index = String(index);
-  row.dataset.id = r.id;
+  row.dataset.id = id;
   row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
+  const r = byId.get(id);
   const cells = row.children;
-  for (let c = 0; c < r.cells.length; c++) {
-    const text = cellText(r.cells[c]!);
-    const shown = visibleBidi(text);
+  for (let c = 0; c < cells.length; c++) {
+    const shown = r ? visibleBidi(cellText(r.cells[c] ?? null)) : '';
     if (cells[c]!.textContent !== shown) cells[c]!.textContent = shown;
   }
+  row.toggleAttribute('data-pending', !r);
+  return Boolean(r);
+}
+
+/** Asks for the rows in view that the page lacks, once per frame's worth of scrolling. */
+function askForRows(ids: string[]): void {
+  for (const id of ids) asked.add(id);
+  if (askTimer !== undefined) return;
+  askTimer = setTimeout(() => {
+    askTimer = undefined;
+    const wanted = [...asked].filter((id) => !byId.has(id));
+    if (wanted.length) post({ type: 'rowsFor', requestId: latestRequest, ids: wanted });
+  }, 16);
 }
 
 /** Forgets what the rows show: the runs, their order or the columns changed. */
@@ -180,17 +201,19 @@ function renderWindow(): void {
     }
   }
   let reused = 0;
+  const missing: string[] = [];
   for (let i = first; i < last; i++) {
-    const r = rows[i]!;
+    const id = rows[i]!;
     let row = shown.get(i);
-    if (!row) {
-      row = reused < free.length ? free[reused++]! : windowEl.appendChild(newRow());
+    if (!row || (row.hasAttribute('data-pending') && byId.has(id))) {
+      row ??= reused < free.length ? free[reused++]! : windowEl.appendChild(newRow());
       shown.set(i, row);
-      fill(row, r, i);
+      if (!fill(row, id, i) && !asked.has(id)) missing.push(id);
     }
-    const className = `row status-${r.status}${selected.has(r.id) ? ' selected' : ''}`;
+    const className = `row status-${byId.get(id)?.status ?? 'pending'}${selected.has(id) ? ' selected' : ''}`;
     if (row.className !== className) row.className = className;
   }
+  if (missing.length) askForRows(missing);
   for (let k = reused; k < free.length; k++) free[k]!.remove();
   // After a new answer, put the DOM in the order shown, for screen readers (scrolling alone leaves it).
   if (stale) {
@@ -201,10 +224,10 @@ function renderWindow(): void {
 }
 
 function select(index: number, event: MouseEvent): void {
-  const id = rows[index]!.id;
+  const id = rows[index]!;
   if (event.shiftKey && anchor !== null) {
     const [a, b] = [Math.min(anchor, index), Math.max(anchor, index)];
-    for (let i = a; i <= b; i++) selected.add(rows[i]!.id);
+    for (let i = a; i <= b; i++) selected.add(rows[i]!);
   } else if (event.ctrlKey || event.metaKey) {
     if (!selected.delete(id)) selected.add(id);
     anchor = index;
@@ -235,7 +258,7 @@ scroller.addEventListener('scroll', () => renderWindow());
 whereField.addEventListener('keydown', (event) => {
   if ((event as KeyboardEvent).key === 'Enter') query();
 });
-compareButton.addEventListener('click', () => post({ type: 'compare', runIds: allRows.filter((r) => selected.has(r.id)).map((r) => r.id) }));
+compareButton.addEventListener('click', () => post({ type: 'compare', runIds: order.filter((id) => selected.has(id)) }));
 columnPicker.addEventListener('change', () => {
   const chosen = new Set(columnPicker.value);
   state.columns = [...columns.filter((c) => c.kind === 'attr'), ...[...chosen].map((v) => ({ kind: v.startsWith('metric:') ? 'metric' : 'param', key: v.slice(v.indexOf(':') + 1) }) as TableColumn)];
@@ -269,10 +292,19 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
     return;
   }
   error.hidden = true;
+  if (message.type === 'rowData') {
+    for (const r of message.rows) {
+      byId.set(r.id, r);
+      asked.delete(r.id);
+    }
+    renderWindow();
+    return;
+  }
   if (message.type === 'patch') {
-    const byId = new Map(allRows.map((r) => [r.id, r]));
     for (const r of message.changed) byId.set(r.id, r);
-    allRows = (message.order ?? allRows.map((r) => r.id)).map((id) => byId.get(id)!);
+    // Asked before and not answered (a run gone meanwhile), or asked of an order now moved: asked again if in view.
+    asked.clear();
+    if (message.order) order = message.order;
     applyBrush();
     requestPlot();
     return;
@@ -285,8 +317,15 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
   const pickerChanged = JSON.stringify(available) !== JSON.stringify(message.available) || JSON.stringify(columns) !== JSON.stringify(message.columns);
   invalidateRows(JSON.stringify(columns) === JSON.stringify(message.columns));
   columns = message.columns;
-  allRows = message.rows;
-  rows = brushFilter ? allRows.filter((r) => brushFilter!.has(r.id)) : allRows;
+  if (!message.complete || message.order === null || !sameAnswer(message)) {
+    // A new answer: rows of the one before may be of other columns or stale.
+    byId.clear();
+    asked.clear();
+  }
+  answered = message.requestId;
+  for (const r of message.rows) byId.set(r.id, r);
+  order = message.order ?? message.rows.map((r) => r.id);
+  rows = brushFilter ? order.filter((id) => brushFilter!.has(id)) : order;
   available = message.available;
   renderHeader();
   if (pickerChanged) {
@@ -304,8 +343,14 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
   }
 });
 
+/** Whether a complete answer follows this query's first screen, whose rows the page keeps. */
+let answered = 0;
+function sameAnswer(message: Extract<TableHostMessage, { type: 'rows' }>): boolean {
+  return answered === message.requestId;
+}
+
 function showRows(total: number, complete: boolean): void {
-  const present = new Set(rows.map((r) => r.id));
+  const present = new Set(rows);
   for (const id of [...selected]) if (!present.has(id)) selected.delete(id);
   spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
   status.textContent = complete ? `${total.toLocaleString()} run${total === 1 ? '' : 's'}` : `first ${total.toLocaleString()} runs, loading the rest…`;

@@ -19,16 +19,20 @@ export interface TableRow {
 
 export type TableHostMessage =
   /**
-   * Every row of a query. A big answer comes twice: the first screenful at once
-   * (`complete: false`), then all of it, so the first rows do not wait for the last.
+   * A query's answer. The page holds the order of every matching run (ids only) and the rows it has
+   * been sent; it asks for the rows that scroll into view (`rowsFor`), so 100,000 runs never cross
+   * at once. A big answer comes twice: the first screenful at once (`order: null`, `complete: false`),
+   * then the order of every run with the same first rows.
    */
   /** `query` is what was answered: the page's own, or the one the host kept for a table restored after a reload. */
-  | { type: 'rows'; requestId: number; query: TableState; columns: TableColumn[]; rows: TableRow[]; available: { params: string[]; metrics: string[] }; total: number; complete: boolean }
+  | { type: 'rows'; requestId: number; query: TableState; columns: TableColumn[]; rows: TableRow[]; order: string[] | null; available: { params: string[]; metrics: string[] }; total: number; complete: boolean }
   /**
-   * The same query answered again after runs changed: only the rows that
-   * changed or appeared, and the new order of ids when it moved (null when not).
+   * The same query answered again after runs changed: the rows the page was sent that changed (and
+   * any that appeared), and the new order of ids when it moved (null when not).
    */
   | { type: 'patch'; requestId: number; changed: TableRow[]; order: string[] | null; total: number }
+  /** The rows a `rowsFor` asked for (those of runs gone since are left out). */
+  | { type: 'rowData'; requestId: number; rows: TableRow[] }
   | { type: 'error'; requestId: number; message: string }
   /** The host asks for a query (a lens opened the table on a script's runs): the page runs it as if typed. */
   | { type: 'filter'; where: string }
@@ -38,6 +42,8 @@ export type TableHostMessage =
 export type TableWebviewMessage =
   | { type: 'ready' }
   | { type: 'query'; requestId: number; where: string; sort: string; columns: TableColumn[] | null }
+  /** The rows of these runs, for the query `requestId` answered: those scrolled into view. */
+  | { type: 'rowsFor'; requestId: number; ids: string[] }
   | { type: 'compare'; runIds: string[] }
   | { type: 'open'; runId: string }
   /** The plots' fields, over the runs `where` matches: the same index query as the rows. */

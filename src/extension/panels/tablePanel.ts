@@ -15,6 +15,8 @@ export const TABLE_VIEW_TYPE = 'runlens.table';
 const LAST_QUERY = 'runlens.table.lastQuery';
 /** Rows sent ahead of the rest: more than a tall window shows. */
 const FIRST_SCREEN = 100;
+/** The most rows one `rowsFor` is answered with: a few screens; the page asks for what it shows. */
+const MAX_ROWS_ASKED = 1000;
 
 /**
  * Attributes a run has from its start: a live run's tick cannot move it in an order by these alone.
@@ -58,8 +60,11 @@ export class TablePanel implements vscode.Disposable {
   private static current: TablePanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private lastQuery: Extract<TableWebviewMessage, { type: 'query' }> | null = null;
-  /** What the page shows now, so a refresh of the same query sends only what changed. */
-  private shown: { requestId: number; shape: string; rows: Map<string, string>; order: string[] } | null = null;
+  /**
+   * What the page was sent, so a refresh of the same query sends only what changed: the order of
+   * every run it matches, the rows sent (as their JSON), and the order as a set, made when a tick asks.
+   */
+  private shown: { requestId: number; shape: string; rows: Map<string, string>; order: string[]; members?: Set<string> | null } | null = null;
 
   /** The table, opened or revealed; with `where`, filtered by that query (a lens on a script opens its runs). */
   static show(extensionUri: vscode.Uri, ws: WorkspaceRuns, memento: vscode.Memento, where?: string): TablePanel {
@@ -125,9 +130,29 @@ export class TablePanel implements vscode.Disposable {
       await this.answerPlot(message);
       return;
     }
+    if (message.type === 'rowsFor') {
+      await this.answerRowsFor(message);
+      return;
+    }
     await this.answer(message, false);
   }
 
+  /** The query the page's rows answer, and how to make a row of it: what `rowsFor` and a tick need. */
+  private answering: { requestId: number; where: ReturnType<typeof parseQuery>; columns: TableColumn[]; paramKeys: string[] } | null = null;
+
+  private rowsOf(columns: TableColumn[], { runs, params }: Awaited<ReturnType<WorkspaceRuns['table']>>): TableRow[] {
+    return runs.map((run) => ({
+      id: run.id,
+      status: run.status,
+      cells: columns.map((c) => (c.kind === 'attr' ? attribute(run, c.key) : c.kind === 'metric' ? (run.metrics.find((m) => m.key === c.key)?.last ?? null) : (params.get(run.id)?.[c.key] ?? null))),
+    }));
+  }
+
+  /**
+   * A query, or the same one again after runs changed. The page is sent the order of every
+   * matching run and the first screen of rows; it asks for the rest as they scroll into view. At
+   * 100,000 runs, making and posting every row held this host for about 2.7 s per open.
+   */
   private async answer(asked: Extract<TableWebviewMessage, { type: 'query' }>, refresh: boolean, change: RunsChange = { runs: null, tick: false }): Promise<void> {
     const message = this.restored ? { ...asked, ...this.restored } : asked;
     this.restored = null;
@@ -139,38 +164,39 @@ export class TablePanel implements vscode.Disposable {
       const keys = await this.ws.keyNames();
       const columns = message.columns ?? this.defaultColumns(keys);
       const paramKeys = columns.filter((c) => c.kind === 'param').map((c) => c.key);
-      const rowsOf = ({ runs, params }: Awaited<ReturnType<WorkspaceRuns['table']>>): TableRow[] =>
-        runs.map((run) => ({
-          id: run.id,
-          status: run.status,
-          cells: columns.map((c) => (c.kind === 'attr' ? attribute(run, c.key) : c.kind === 'metric' ? (run.metrics.find((m) => m.key === c.key)?.last ?? null) : (params.get(run.id)?.[c.key] ?? null))),
-        }));
+      this.answering = { requestId: message.requestId, where, columns, paramKeys };
       const shape = JSON.stringify([columns, keys]);
       const patching = refresh && this.shown?.requestId === message.requestId && this.shown.shape === shape;
       if (patching && change.runs && this.shown) {
-        this.patchLiveRuns(change.runs, rowsOf(await this.ws.tableAmong(where, change.runs, paramKeys)), where, sort);
+        this.patchLiveRuns(change.runs, this.rowsOf(columns, await this.ws.tableAmong(where, change.runs, paramKeys)), sort);
         return;
       }
-      if (!patching) {
-        const first = rowsOf(await this.ws.table(where, sort, paramKeys, FIRST_SCREEN));
-        if (first.length === FIRST_SCREEN) {
-          // Delivered before the whole query holds the thread: a message posted just before it would wait for it.
-          const firstScreen: TableHostMessage = { type: 'rows', requestId: message.requestId, query, columns, rows: first, available: keys, total: first.length, complete: false };
-          await this.panel.webview.postMessage(firstScreen);
-        }
-      }
-      const rows = rowsOf(await this.ws.table(where, sort, paramKeys));
-      const sent = new Map(rows.map((r) => [r.id, JSON.stringify(r)]));
-      const order = rows.map((r) => r.id);
       if (patching && this.shown) {
+        // Anything may have changed: the order again, and the rows the page was sent, made again and compared.
+        // Runs that joined it (a new run) come with the patch, so the page need not ask for them.
         const before = this.shown;
-        const changed = rows.filter((r) => before.rows.get(r.id) !== sent.get(r.id));
+        const order = this.ws.orderedIds(where, sort);
+        const members = (before.members ??= new Set(before.order));
+        const joined = order.filter((id) => !members.has(id) && !before.rows.has(id)).slice(0, MAX_ROWS_ASKED);
+        const rows = this.rowsOf(columns, await this.ws.tableAmong(where, [...before.rows.keys(), ...joined], paramKeys));
+        const changed = rows.filter((r) => before.rows.get(r.id) !== JSON.stringify(r));
+        before.rows = new Map(rows.map((r) => [r.id, JSON.stringify(r)]));
         const moved = order.length !== before.order.length || order.some((id, i) => before.order[i] !== id);
-        if (changed.length > 0 || moved) this.post({ type: 'patch', requestId: message.requestId, changed, order: moved ? order : null, total: rows.length });
-      } else {
-        this.post({ type: 'rows', requestId: message.requestId, query, columns, rows, available: keys, total: rows.length, complete: true });
+        before.order = order;
+        before.members = null;
+        if (changed.length > 0 || moved) this.post({ type: 'patch', requestId: message.requestId, changed, order: moved ? order : null, total: order.length });
+        return;
       }
-      this.shown = { requestId: message.requestId, shape, rows: sent, order };
+      const first = this.rowsOf(columns, await this.ws.table(where, sort, paramKeys, FIRST_SCREEN));
+      let order = first.map((r) => r.id);
+      if (first.length === FIRST_SCREEN) {
+        // Delivered before the order of every run holds the thread: a message posted just before it would wait for it.
+        const firstScreen: TableHostMessage = { type: 'rows', requestId: message.requestId, query, columns, rows: first, order: null, available: keys, total: first.length, complete: false };
+        await this.panel.webview.postMessage(firstScreen);
+        order = this.ws.orderedIds(where, sort);
+      }
+      this.post({ type: 'rows', requestId: message.requestId, query, columns, rows: first, order, available: keys, total: order.length, complete: true });
+      this.shown = { requestId: message.requestId, shape, rows: new Map(first.map((r) => [r.id, JSON.stringify(r)])), order };
       if (!refresh) await this.memento.update(LAST_QUERY, query);
     } catch (err) {
       const text = err instanceof QuerySyntaxError ? `${err.message}\n${err.pointer()}` : (err as Error).message;
@@ -178,15 +204,28 @@ export class TablePanel implements vscode.Disposable {
     }
   }
 
+  /** The rows the page scrolled to, of the query it shows; an older query's ask is not answered. */
+  private async answerRowsFor(message: Extract<TableWebviewMessage, { type: 'rowsFor' }>): Promise<void> {
+    const answering = this.answering;
+    if (!answering || answering.requestId !== message.requestId || this.shown?.requestId !== message.requestId) return;
+    const rows = this.rowsOf(answering.columns, await this.ws.tableAmong(null, message.ids.slice(0, MAX_ROWS_ASKED), answering.paramKeys));
+    if (this.answering !== answering || !this.shown) return;
+    for (const r of rows) this.shown.rows.set(r.id, JSON.stringify(r));
+    this.post({ type: 'rowData', requestId: message.requestId, rows });
+  }
+
   /**
    * A live run's tick: only the named runs can have changed. Their rows are made again and
-   * compared with what the page shows; the query's order is asked again (ids only, no rows) only
-   * when a run joined or left it, or the sort is by something a live run changes.
+   * compared with what the page was sent; the query's order is asked again (ids only, no rows)
+   * only when a run joined or left it, or the sort is by something a live run changes.
    */
-  private patchLiveRuns(ids: readonly string[], matched: TableRow[], where: ReturnType<typeof parseQuery>, sort: SortKey[]): void {
+  private patchLiveRuns(ids: readonly string[], matched: TableRow[], sort: SortKey[]): void {
     const shown = this.shown!;
+    const where = this.answering!.where;
     const matchedIds = new Set(matched.map((r) => r.id));
-    const joinedOrLeft = ids.some((id) => shown.rows.has(id) !== matchedIds.has(id));
+    shown.members ??= new Set(shown.order);
+    const members = shown.members;
+    const joinedOrLeft = ids.some((id) => members.has(id) !== matchedIds.has(id));
     const changed = matched.filter((r) => shown.rows.get(r.id) !== JSON.stringify(r));
     if (!joinedOrLeft && changed.length === 0) return;
     let order: string[] | null = null;
@@ -196,7 +235,10 @@ export class TablePanel implements vscode.Disposable {
     }
     for (const id of ids) if (!matchedIds.has(id)) shown.rows.delete(id);
     for (const r of changed) shown.rows.set(r.id, JSON.stringify(r));
-    if (order) shown.order = order;
+    if (order) {
+      shown.order = order;
+      shown.members = null;
+    }
     this.post({ type: 'patch', requestId: shown.requestId, changed, order, total: shown.order.length });
   }
 
