@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { HashCache, hashPath } from '../src/core/dataHash';
 import { captureSnapshot } from '../src/core/git/snapshot';
 import { RunIndex } from '../src/core/index/runIndex';
 import { parseQuery, parseSort } from '../src/core/query/parse';
@@ -497,7 +498,70 @@ function printTable(): void {
   console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}, ${execFileSync('git', ['--version'], { encoding: 'utf8' }).trim()}`);
 }
 
+/**
+ * A reproduction checks the original's data through a link in its temporary worktree. With the
+ * hashes the recording left, that check is a walk and a stat per file: the floor is that walk.
+ */
+function benchDataCheck(): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-hash-'));
+  try {
+    const data = path.join(dir, 'workspace', 'data');
+    const files = 2000;
+    const chunk = Buffer.alloc(100 * 1024, 7);
+    for (let i = 0; i < files; i++) {
+      const sub = path.join(data, `shard-${String(i % 20).padStart(2, '0')}`);
+      fs.mkdirSync(sub, { recursive: true });
+      chunk.writeUInt32LE(i, 0);
+      fs.writeFileSync(path.join(sub, `part-${i}.bin`), chunk);
+    }
+    const cacheFile = path.join(dir, 'hashes.json');
+    let start = performance.now();
+    const recording = new HashCache(cacheFile);
+    const recorded = hashPath('data', path.join(dir, 'workspace'), recording);
+    const fullHash = performance.now() - start;
+    recording.save();
+    const checks: number[] = [];
+    const floors: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const worktree = path.join(dir, `worktree-${round}`);
+      fs.mkdirSync(worktree);
+      fs.symlinkSync(data, path.join(worktree, 'data'));
+      // Floor first, then the check, then the floor again: neither finds the other's warm cache alone.
+      start = performance.now();
+      let statted = 0;
+      const walk = (folder: string) => {
+        for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+          const full = path.join(folder, entry.name);
+          const stat = fs.statSync(full);
+          if (stat.isDirectory()) walk(full);
+          else statted++;
+        }
+      };
+      walk(path.join(worktree, 'data'));
+      floors.push(performance.now() - start);
+      if (statted !== files) throw new Error(`the floor saw ${statted} of ${files} files`);
+      start = performance.now();
+      const checked = hashPath('data', worktree, new HashCache(cacheFile));
+      checks.push(performance.now() - start);
+      if (checked.sha256 !== recorded.sha256) throw new Error('the data check disagrees with the recording');
+    }
+    const check = median(checks);
+    const floor = Math.min(...floors);
+    rows.push({
+      figure: `reproduce's data check: ${files.toLocaleString('en')} files (${Math.round((files * chunk.length) / 1e6)} MB) through a link in a new worktree, after the recording hashed them (median of 3; hashing them anew: ${Math.round(fullHash)} ms)`,
+      measured: `${check.toFixed(0)} ms`,
+      floor: `${floor.toFixed(0)} ms walk + stat of every file`,
+      ratio: `${(check / floor).toFixed(1)}×`,
+      target: '≤ 2× floor',
+      ok: check <= 2 * floor,
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const SECTIONS: Record<string, () => Promise<void> | void> = {
+  hash: benchDataCheck,
   capture: benchCapture,
   stdout: benchStdoutMetrics,
   python: benchPythonHelper,

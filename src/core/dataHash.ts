@@ -7,6 +7,7 @@ import type { HashedPath } from './runRecord';
 const READ_CHUNK = 4 * 1024 * 1024;
 /** A folder with more files than this is recorded by its total hash only. */
 const MAX_LISTED_ENTRIES = 1000;
+const CACHE_VERSION = 2;
 
 interface CacheEntry {
   size: number;
@@ -15,9 +16,11 @@ interface CacheEntry {
 }
 
 /**
- * Remembers file hashes by absolute path, size and mtime, so re-hashing an
- * unchanged 10 GB folder costs a stat per file. It is only a cache: losing
- * it (or a concurrent run overwriting it) costs time, never correctness.
+ * Remembers file hashes by the file itself (its device and inode), size and mtime, so re-hashing
+ * an unchanged 10 GB folder costs a stat per file, whatever path reaches it. A reproduction sees
+ * the original's data through a link in a temporary worktree: keyed by path, as before, every
+ * reproduction hashed all of it again. It is only a cache: losing it (or a concurrent run
+ * overwriting it) costs time, never correctness.
  */
 export class HashCache {
   private entries = new Map<string, CacheEntry>();
@@ -27,26 +30,32 @@ export class HashCache {
     if (!file) return;
     try {
       const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: number; entries: Record<string, CacheEntry> };
-      if (parsed.version === 1) this.entries = new Map(Object.entries(parsed.entries));
+      // Version 1 was keyed by path: it is dropped, and costs one hashing again.
+      if (parsed.version === CACHE_VERSION) this.entries = new Map(Object.entries(parsed.entries));
     } catch {
       // missing or unreadable: start empty
     }
   }
 
+  /** A file's identity: its device and inode, or its path where the file system has no inodes. */
+  private static keyOf(file: string, stat: fs.Stats): string {
+    return stat.ino > 0 ? `${stat.dev}:${stat.ino}` : path.resolve(file);
+  }
+
   lookup(file: string, stat: fs.Stats): string | null {
-    const entry = this.entries.get(file);
+    const entry = this.entries.get(HashCache.keyOf(file, stat));
     return entry && entry.size === stat.size && entry.mtimeMs === stat.mtimeMs ? entry.sha256 : null;
   }
 
   remember(file: string, stat: fs.Stats, sha256: string): void {
-    this.entries.set(file, { size: stat.size, mtimeMs: stat.mtimeMs, sha256 });
+    this.entries.set(HashCache.keyOf(file, stat), { size: stat.size, mtimeMs: stat.mtimeMs, sha256 });
     this.changed = true;
   }
 
   save(): void {
     if (!this.file || !this.changed) return;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    writeJsonAtomic(this.file, { version: 1, entries: Object.fromEntries(this.entries) });
+    writeJsonAtomic(this.file, { version: CACHE_VERSION, entries: Object.fromEntries(this.entries) });
     this.changed = false;
   }
 }

@@ -105,6 +105,28 @@ describe('content hashes', () => {
     assert.equal(fresh.sha256, createHash('sha256').update('bbbb').digest('hex'), 'mtime changed: re-hashed');
   });
 
+  test('the cache knows a file by itself, not its path: data reached through a link (as a reproduction does) is not hashed again', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'data'));
+    const file = path.join(dir, 'data', 'train.bin');
+    const cacheFile = path.join(dir, 'cache.json');
+    const mtime = new Date(1_700_000_000_000);
+    fs.writeFileSync(file, 'aaaa');
+    fs.utimesSync(file, mtime, mtime);
+    const cache = new HashCache(cacheFile);
+    const first = hashPath('data', dir, cache);
+    cache.save();
+    // Same size and mtime, other bytes: only a cache hit gives the old hash.
+    fs.writeFileSync(file, 'bbbb');
+    fs.utimesSync(file, mtime, mtime);
+    const worktree = path.join(dir, 'worktree');
+    fs.mkdirSync(worktree);
+    fs.symlinkSync(path.join(dir, 'data'), path.join(worktree, 'data'));
+    const throughLink = hashPath('data', worktree, new HashCache(cacheFile));
+    assert.equal(throughLink.sha256, first.sha256, 'the folder through a link in another place: served from the cache');
+    assert.equal(throughLink.entries?.[0]?.path, 'train.bin');
+  });
+
   test('a missing path is recorded as missing with the reason', () => {
     const h = hashPath('nope.csv', tempDir(), new HashCache(null));
     assert.equal(h.kind, 'missing');
