@@ -4,9 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { ReproductionReport } from '../../src/core/reproduce/report';
+import { buildReport, type ReproductionReport } from '../../src/core/reproduce/report';
 import type { RunRecord } from '../../src/core/runRecord';
 import { git, makeRepo, readJson, runCli, runIds, startCli, tempDir, write } from '../helpers/repo';
+import { makeRecord, rng, writeRecord } from '../helpers/runFactory';
 
 // A training script whose numbers depend on its code, its data and its seed, and (with --noise) on an unseeded random source.
 const TRAIN = `import json, random, sys
@@ -216,5 +217,77 @@ describe('reproduce', () => {
     assert.match(result.stderr, /the worktree is kept in .*repro; remove it with `git worktree remove/);
     assert.match(git(repo, 'worktree', 'list'), /repro/);
     git(repo, 'worktree', 'remove', '--force', into);
+  });
+});
+
+describe('the report of what differs', () => {
+  /** The metrics of two runs compared step by step, as the report is read: every step in a Map, the plainest way. */
+  function referenceMetrics(a: string[], b: string[]) {
+    const byStep = (lines: string[]) => {
+      const out = new Map<string, Map<number, number>>();
+      let step = -1;
+      for (const line of lines) {
+        const parsed = JSON.parse(line.replace(/\bNaN\b/g, '"NaN"')) as Record<string, number | string>;
+        step = typeof parsed.step === 'number' ? parsed.step : step + 1;
+        for (const [key, value] of Object.entries(parsed)) {
+          if (key === 'step') continue;
+          if (!out.has(key)) out.set(key, new Map());
+          out.get(key)!.set(step, value === 'NaN' ? NaN : Number(value));
+        }
+      }
+      return out;
+    };
+    const [ma, mb] = [byStep(a), byStep(b)];
+    return [...new Set([...ma.keys(), ...mb.keys()])].sort().map((key) => {
+      const sa = ma.get(key) ?? new Map<number, number>();
+      const sb = mb.get(key) ?? new Map<number, number>();
+      let compared = 0;
+      let missing = 0;
+      let maxDiff: number | null = null;
+      let first: number | null = null;
+      for (const step of [...new Set([...sa.keys(), ...sb.keys()])].sort((x, y) => x - y)) {
+        const [va, vb] = [sa.get(step), sb.get(step)];
+        if (va === undefined || vb === undefined) {
+          missing++;
+          first ??= step;
+          continue;
+        }
+        compared++;
+        const diff = Number.isNaN(va) && Number.isNaN(vb) ? 0 : Number.isNaN(va) || Number.isNaN(vb) ? Infinity : va === vb ? 0 : Math.abs(va - vb);
+        maxDiff = Math.max(maxDiff ?? 0, diff);
+        const agreeing = Number.isNaN(va) || Number.isNaN(vb) ? Number.isNaN(va) && Number.isNaN(vb) : va === vb || Math.abs(va - vb) <= 1e-9 + 1e-6 * Math.max(Math.abs(va), Math.abs(vb));
+        if (!agreeing) first ??= step;
+      }
+      return { key, maxStepDifference: maxDiff, stepsCompared: compared, stepsMissing: missing, firstDivergentStep: first };
+    });
+  }
+
+  test('metrics step by step: steps out of order, logged twice (the last wins), missing on one side, NaN, against a plain reading', async () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const random = rng(seed);
+      const store = tempDir();
+      const lines = (n: number, drift: number) =>
+        Array.from({ length: n }, (_, i) => {
+          // Mostly in order; some steps again, some back, some skipped; a few without a step (the one before + 1).
+          const r = random();
+          const step = r < 0.08 ? Math.floor(random() * n) : r < 0.12 ? null : i;
+          const line: Record<string, unknown> = step === null ? {} : { step };
+          if (random() < 0.9) line.loss = Math.round((1 / (i + 1) + (random() < drift ? random() : 0)) * 1e6) / 1e6;
+          if (random() < 0.3) line.acc = random() < 0.05 ? 'NaN' : Math.round(random() * 100) / 100;
+          if (Object.keys(line).length === (step === null ? 0 : 1)) line.loss = 0.5;
+          return JSON.stringify(line).replace('"NaN"', 'NaN');
+        });
+      const a = lines(50 + Math.floor(random() * 300), 0.02);
+      const b = random() < 0.3 ? a : lines(50 + Math.floor(random() * 300), 0.02);
+      const [original, reproduction] = [a, b].map((text) => {
+        const rec = { ...makeRecord(random), status: 'finished' as const, git: null, data: [], env: null, seed: null };
+        rec.metricsSummary = { lines: text.length, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
+        writeRecord(store, rec);
+        fs.writeFileSync(path.join(store, 'runs', rec.id, 'metrics.jsonl'), text.join('\n') + '\n');
+        return rec;
+      });
+      const got = (await buildReport(store, store, original!, reproduction!)).metrics.map(({ key, maxStepDifference, stepsCompared, stepsMissing, firstDivergentStep }) => ({ key, maxStepDifference, stepsCompared, stepsMissing, firstDivergentStep }));
+      assert.deepStrictEqual(got, referenceMetrics(a, b), `seed ${seed}`);
+    }
   });
 });
