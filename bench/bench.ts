@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { HashCache, hashPath } from '../src/core/dataHash';
 import { captureSnapshot } from '../src/core/git/snapshot';
+import { buildReport } from '../src/core/reproduce/report';
 import { RunIndex } from '../src/core/index/runIndex';
 import { parseQuery, parseSort } from '../src/core/query/parse';
 import { RunRecorder } from '../src/core/record/recorder';
@@ -526,7 +527,7 @@ function benchDataCheck(): void {
       const worktree = path.join(dir, `worktree-${round}`);
       fs.mkdirSync(worktree);
       fs.symlinkSync(data, path.join(worktree, 'data'));
-      // Floor first, then the check, then the floor again: neither finds the other's warm cache alone.
+      // Each round the floor, then the check: three rounds, so each finds the page cache as warm as the other.
       start = performance.now();
       let statted = 0;
       const walk = (folder: string) => {
@@ -560,7 +561,59 @@ function benchDataCheck(): void {
   }
 }
 
+/**
+ * A reproduction's report compares every step of both runs. Two runs × 5 metrics × 1M steps: the
+ * report, in a process of its own (its peak memory), against read + JSON.parse of both files.
+ */
+async function benchReport(): Promise<void> {
+  const store = fs.mkdtempSync(path.join(os.tmpdir(), 'runlens-bench-report-'));
+  try {
+    const steps = 1_000_000;
+    const random = rng(3);
+    const ids: string[] = [];
+    log(`writing 2 runs × 5 metrics × ${steps.toLocaleString('en')} steps…`);
+    for (let r = 0; r < 2; r++) {
+      const record = { ...makeRecord(random), status: 'finished' as const, git: null, data: [], env: null, seed: null };
+      const dir = writeRecord(store, record);
+      ids.push(record.id);
+      const fd = fs.openSync(path.join(dir, 'metrics.jsonl'), 'w');
+      let text = '';
+      for (let i = 0; i < steps; i++) {
+        text += `{"step":${i},"loss":${(1 / (i + 1) + r * 1e-12).toPrecision(12)},"acc":${(i / steps).toPrecision(8)},"val_loss":${(2 / (i + 2)).toPrecision(10)},"lr":0.001,"grad_norm":${(1 + (i % 7) / 10).toFixed(2)}}\n`;
+        if (text.length > 1 << 22) {
+          fs.writeSync(fd, text);
+          text = '';
+        }
+      }
+      fs.writeSync(fd, text);
+      fs.closeSync(fd);
+    }
+    const files = ids.map((id) => path.join(store, 'runs', id, 'metrics.jsonl'));
+    const [floorBefore, floorName] = readParseFloor(files, 2 * steps);
+    const probe = spawnSync(process.execPath, [__filename, '--report-memory', store, ...ids], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const [ms, peak] = probe.stdout.trim().split(' ').map(Number);
+    if (probe.status !== 0 || !Number.isFinite(ms) || !Number.isFinite(peak)) throw new Error(`the report probe failed: ${probe.stdout}`);
+    const [floorAfter] = readParseFloor(files, 2 * steps);
+    const floor = Math.min(floorBefore, floorAfter);
+    rows.push({ figure: `reproduction report: 2 runs × 5 metrics × 1M steps compared step by step`, measured: `${(ms! / 1000).toFixed(1)} s`, floor: `${(floor / 1000).toFixed(1)} s read + JSON.parse every line (${floorName})`, ratio: `${(ms! / floor).toFixed(2)}×`, target: '≤ 2× floor', ok: ms! <= 2 * floor });
+    rows.push({ figure: `peak memory of a process making that report`, measured: `${peak!.toFixed(0)} MB`, floor: 'none: the floor holds one chunk at a time; 10M points take 160 MB as numbers', ratio: '-', target: '≤ 400 MB', ok: peak! <= 400 });
+  } finally {
+    fs.rmSync(store, { recursive: true, force: true });
+  }
+}
+
+/** `--report-memory STORE ORIGINAL REPRODUCTION`: the report of two runs in a process of its own; prints its ms and peak RSS in MB. */
+async function reportMemoryProbe(store: string, ids: string[]): Promise<void> {
+  const [original, reproduction] = ids.map((id) => parseRunRecord(fs.readFileSync(path.join(store, 'runs', id, 'run.json'), 'utf8'), id));
+  const start = performance.now();
+  const report = await buildReport(store, store, original!, reproduction!);
+  const ms = performance.now() - start;
+  if (report.metrics.length !== 5 || report.metrics.some((m) => m.stepsCompared !== 1_000_000)) throw new Error('the report did not compare every step');
+  console.log(`${ms.toFixed(0)} ${peakRssMb().toFixed(1)}`);
+}
+
 const SECTIONS: Record<string, () => Promise<void> | void> = {
+  report: benchReport,
   hash: benchDataCheck,
   capture: benchCapture,
   stdout: benchStdoutMetrics,
@@ -608,6 +661,7 @@ function seriesMemoryProbe(store: string, ids: string[]): void {
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--index-memory') return indexMemoryProbe(process.argv[3]!);
+  if (process.argv[2] === '--report-memory') return reportMemoryProbe(process.argv[3]!, process.argv.slice(4));
   if (process.argv[2] === '--series-memory') return seriesMemoryProbe(process.argv[3]!, process.argv.slice(4));
   const only = process.argv[2];
   if (only && process.argv[3] === '--rows') {

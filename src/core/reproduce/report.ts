@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomicFile';
 import { execGit, splitNul } from '../git/gitClient';
-import { readMetricsFile } from '../metrics/metricsFile';
+import { MetricLineScanner } from '../series/scanner';
+import { GrowableFloat64 } from '../series/growable';
+import { readWholeLines } from '../wholeLines';
 import type { RunRecord, SeedInfo } from '../runRecord';
 import { runDir } from '../store';
 import { DEFAULT_TOLERANCE, type MetricAgreement, type ReproductionReport, type Tolerance } from './reportTypes';
@@ -10,6 +12,7 @@ import { DEFAULT_TOLERANCE, type MetricAgreement, type ReproductionReport, type 
 export * from './reportTypes';
 
 export const REPORT_FILE = 'reproduction.json';
+const READ_CHUNK = 8 * 1024 * 1024;
 
 /** A path declared relative to the run's folder, as a path in the repository (posix, no trailing slash). */
 export function pathInRepo(cwdInRepo: string | null, declared: string): string {
@@ -28,57 +31,61 @@ export function agree(a: number, b: number, tolerance: Tolerance): boolean {
  * that, and a report of two runs of a million steps held both whole.
  */
 class StepColumn {
-  steps = new Float64Array(256);
-  values = new Float64Array(256);
-  length = 0;
+  private readonly logged = { steps: new GrowableFloat64(256), values: new GrowableFloat64(256) };
   private inOrder = true;
+  steps: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  values: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  length = 0;
+
+  private lastStep = -Infinity;
 
   push(step: number, value: number): void {
-    if (this.length === this.steps.length) {
-      const steps = new Float64Array(this.length * 2);
-      steps.set(this.steps);
-      const values = new Float64Array(this.length * 2);
-      values.set(this.values);
-      this.steps = steps;
-      this.values = values;
-    }
-    if (this.length > 0 && step < this.steps[this.length - 1]!) this.inOrder = false;
-    this.steps[this.length] = step;
-    this.values[this.length++] = value;
+    if (step < this.lastStep) this.inOrder = false;
+    this.lastStep = step;
+    this.logged.steps.push(step);
+    this.logged.values.push(value);
   }
 
   /** Sorted by step, one value per step: the last one logged. */
   byStep(): this {
+    let steps = this.logged.steps.view();
+    let values = this.logged.values.view();
     if (!this.inOrder) {
       // Rare (a script that logs steps out of order): sorted by step, then by when it was logged.
-      const order = Array.from({ length: this.length }, (_, i) => i).sort((a, b) => this.steps[a]! - this.steps[b]! || a - b);
-      this.steps = Float64Array.from(order, (i) => this.steps[i]!);
-      this.values = Float64Array.from(order, (i) => this.values[i]!);
-      this.inOrder = true;
+      const order = Array.from({ length: steps.length }, (_, i) => i).sort((a, b) => steps[a]! - steps[b]! || a - b);
+      const [s, v] = [steps, values];
+      steps = Float64Array.from(order, (i) => s[i]!);
+      values = Float64Array.from(order, (i) => v[i]!);
     }
     let kept = 0;
-    for (let i = 0; i < this.length; i++) {
-      if (kept > 0 && this.steps[kept - 1] === this.steps[i]) kept--;
-      this.steps[kept] = this.steps[i]!;
-      this.values[kept++] = this.values[i]!;
+    for (let i = 0; i < steps.length; i++) {
+      if (kept > 0 && steps[kept - 1] === steps[i]) kept--;
+      steps[kept] = steps[i]!;
+      values[kept++] = values[i]!;
     }
+    this.steps = steps;
+    this.values = values;
     this.length = kept;
     return this;
   }
 }
 
-/** Each metric's values by step (see StepColumn). */
+/** Each metric's values by step (see StepColumn), read by the series' scanner: no object per line. */
 function stepValues(storeDir: string, runId: string): Map<string, StepColumn> {
   const out = new Map<string, StepColumn>();
   const file = path.join(runDir(storeDir, runId), 'metrics.jsonl');
   if (!fs.existsSync(file)) return out;
-  readMetricsFile(file, (record) => {
-    for (const [key, value] of Object.entries(record.values)) {
-      let column = out.get(key);
-      if (!column) out.set(key, (column = new StepColumn()));
-      column.push(record.step, value);
-    }
+  // Lines mostly name the same metrics in turn: the last one's column is looked at first.
+  let lastKey: string | null = null;
+  let last: StepColumn | null = null;
+  const scanner = new MetricLineScanner((key, step, _t, value) => {
+    let column = key === lastKey ? last : out.get(key);
+    if (!column) out.set(key, (column = new StepColumn()));
+    lastKey = key;
+    last = column;
+    column.push(step, value);
   });
+  readWholeLines(file, 0, (text) => scanner.scan(text), undefined, READ_CHUNK);
   for (const column of out.values()) column.byStep();
   return out;
 }
