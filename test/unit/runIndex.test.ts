@@ -359,6 +359,8 @@ describe('run index', () => {
       ['garbage', () => fs.writeFileSync(file, Buffer.from('this is not sqlite at all'.repeat(100))), /unusable/],
       ['a page overwritten', () => { const b = Buffer.from(good); b.fill(0xab, 4096, 8192); fs.writeFileSync(file, b); }, /unusable/],
       ['empty', () => fs.writeFileSync(file, ''), /schema version undefined|unusable/],
+      // One byte of a stored value: SQLite's own checks cannot see it; the file's checksum does.
+      ['a byte changed', () => { const b = Buffer.from(good); const at = b.lastIndexOf(Buffer.from(expected[0]!.name)); assert.ok(at > 100, 'the name is in the file'); b[at] = b[at]! ^ 1; fs.writeFileSync(file, b); }, /unusable \(its checksum does not match its contents\)/],
     ];
     for (const [name, damage, reason] of damages) {
       damage();

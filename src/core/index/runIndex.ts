@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +16,56 @@ import { SCHEMA, SCHEMA_VERSION, SECONDARY_INDEXES } from './schema';
 import { loadSqlJs } from './sqlite';
 
 export const INDEX_FILE = 'index.sqlite';
+
+/** What following a live run's metrics needs of its row, read with the rows that list the live runs. */
+const LIVE_COLUMNS = 'status, host, pid, rid, metrics_offset, metrics_line, metrics_step';
+interface LiveRow {
+  status: string;
+  host: string | null;
+  pid: number | null;
+  rid: number;
+  position: ReadPosition;
+}
+
+function liveRowOf(row: SqlValue[], at: number): LiveRow {
+  return {
+    status: String(row[at]),
+    host: row[at + 1] as string | null,
+    pid: row[at + 2] as number | null,
+    rid: Number(row[at + 3]),
+    position: { offset: Number(row[at + 4] ?? 0), line: Number(row[at + 5] ?? 0), step: Number(row[at + 6] ?? -1) },
+  };
+}
+
+/**
+ * The index file's checksum: the first 8 bytes of the sha1 of the file, less the two header
+ * fields that hold it (the user version at byte 60 and the application id at byte 68, which
+ * SQLite leaves to applications). All zero: a file saved without one.
+ */
+const SEAL_FIELDS = [60, 68] as const;
+
+function checksumOf(bytes: Uint8Array): Buffer {
+  const hash = createHash('sha1');
+  hash.update(bytes.subarray(0, SEAL_FIELDS[0]));
+  hash.update(bytes.subarray(SEAL_FIELDS[0] + 4, SEAL_FIELDS[1]));
+  hash.update(bytes.subarray(SEAL_FIELDS[1] + 4));
+  return hash.digest().subarray(0, 8);
+}
+
+function sealed(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 100) return bytes;
+  const sum = checksumOf(bytes);
+  bytes.set(sum.subarray(0, 4), SEAL_FIELDS[0]);
+  bytes.set(sum.subarray(4, 8), SEAL_FIELDS[1]);
+  return bytes;
+}
+
+function sealOf(bytes: Uint8Array): 'sealed' | 'broken' | 'none' {
+  if (bytes.length < 100) return 'none';
+  const held = Buffer.concat([bytes.subarray(SEAL_FIELDS[0], SEAL_FIELDS[0] + 4), bytes.subarray(SEAL_FIELDS[1], SEAL_FIELDS[1] + 4)]);
+  if (held.every((b) => b === 0)) return 'none';
+  return held.equals(checksumOf(bytes)) ? 'sealed' : 'broken';
+}
 
 /** A change younger than this may share its mtime with the next one; such a run is read again next time. */
 const DEFAULT_RACY_MS = 2000;
@@ -139,8 +190,14 @@ export class RunIndex {
         db = new SQL.Database(bytes);
         const version = db.exec("SELECT value FROM meta WHERE key = 'schema'")[0]?.values[0]?.[0];
         if (String(version) !== String(SCHEMA_VERSION)) throw new Error(`it has schema version ${String(version)}, not ${SCHEMA_VERSION}`);
-        const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
-        if (check !== 'ok') throw new Error(`its integrity check says: ${String(check)}`);
+        const seal = sealOf(bytes);
+        if (seal === 'broken') throw new Error('its checksum does not match its contents');
+        // A file this version saved carries its checksum, which also catches a changed value that
+        // SQLite's own check cannot see; it costs 40 ms at 100,000 runs, the check 190-560 ms.
+        if (seal === 'none') {
+          const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
+          if (check !== 'ok') throw new Error(`its integrity check says: ${String(check)}`);
+        }
         const tables = new Set((db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values ?? []).map((r) => String(r[0])));
         const missing = INDEX_TABLES.filter((t) => !tables.has(t));
         if (missing.length) throw new Error(`it has no ${missing.join(', ')} table`);
@@ -269,10 +326,12 @@ export class RunIndex {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     this.listedNames = new Set(names);
-    const known = new Map<string, { mtime: string; live: boolean; status: string; host: string | null; pid: number | null }>();
-    for (const row of this.rows('SELECT id, file_sig, live_summary, status, host, pid FROM runs')) {
-      known.set(String(row[0]), { mtime: String(row[1]), live: row[2] === 1, status: String(row[3]), host: row[4] as string | null, pid: row[5] as number | null });
-    }
+    // Every run's signature, and the status, host and pid of the few that are live: at 100,000 runs
+    // decoding three more columns of every row cost more than the rest of this query.
+    const known = new Map<string, { mtime: string; live: boolean }>();
+    for (const row of this.rows('SELECT id, file_sig, live_summary FROM runs')) known.set(String(row[0]), { mtime: String(row[1]), live: row[2] === 1 });
+    const liveRows = new Map<string, LiveRow>();
+    for (const row of this.rows(`SELECT id, ${LIVE_COLUMNS} FROM runs WHERE live_summary = 1`)) liveRows.set(String(row[0]), liveRowOf(row, 1));
     const knownBad = new Map<string, string>();
     for (const row of this.rows('SELECT id, file_sig FROM unreadable')) knownBad.set(String(row[0]), String(row[1]));
 
@@ -308,7 +367,7 @@ export class RunIndex {
         const row = known.get(name);
         if (row && row.mtime === mtime && mtime !== '0') {
           if (row.live) {
-            this.updateLive(name, row);
+            this.updateLive(name, liveRows.get(name)!);
             live.push(name);
           }
           continue;
@@ -362,7 +421,7 @@ export class RunIndex {
     const looked = [...new Set([...this.liveIds, ...also])];
     const bindings: Record<string, SqlValue> = {};
     looked.forEach((id, i) => (bindings[`:id${i}`] = id));
-    const rows = looked.length ? this.rows(`SELECT id, file_sig, live_summary, status, host, pid FROM runs WHERE id IN (${looked.map((_, i) => `:id${i}`).join(',')})`, bindings) : [];
+    const rows = looked.length ? this.rows(`SELECT id, file_sig, live_summary, ${LIVE_COLUMNS} FROM runs WHERE id IN (${looked.map((_, i) => `:id${i}`).join(',')})`, bindings) : [];
     if (also.length) {
       const held = new Set(rows.map((r) => String(r[0])));
       if (also.some((id) => !held.has(id))) return this.refresh();
@@ -371,7 +430,7 @@ export class RunIndex {
     try {
       for (const row of rows) {
         const id = String(row[0]);
-        const known = { mtime: String(row[1]), status: String(row[3]), host: row[4] as string | null, pid: row[5] as number | null };
+        const known = { mtime: String(row[1]), ...liveRowOf(row, 3) };
         live.push(id);
         let stat: fs.Stats;
         try {
@@ -533,22 +592,16 @@ export class RunIndex {
   }
 
   /** A live run: read what its metrics file gained, and notice a recorder that died. */
-  private updateLive(id: string, row: { status: string; host: string | null; pid: number | null }): void {
+  /** A live run's metrics followed from where they were last read (`row`, from LIVE_COLUMNS: no query per run). */
+  private updateLive(id: string, row: LiveRow): void {
     const file = path.join(runDir(this.storeDir, id), 'metrics.jsonl');
-    const pos = this.rows('SELECT metrics_offset, metrics_line, metrics_step, rid FROM runs WHERE id = :id', { ':id': id })[0];
-    const rid = Number(pos?.[3]);
-    let size = 0;
-    try {
-      size = fs.statSync(file).size;
-    } catch (err) {
-      // No file is no metrics yet; any other failure is the caller's to hear.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
+    const { rid, position } = row;
+    // No file is no metrics yet (and no exception made per run); any other failure is the caller's to hear.
+    const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
     let status = row.status;
     if (status === 'running' && row.pid !== null && row.host === os.hostname()) {
       status = withLiveStatus({ status: 'running', host: row.host, pid: row.pid } as RunRecord).status;
     }
-    const position: ReadPosition = { offset: Number(pos?.[0] ?? 0), line: Number(pos?.[1] ?? 0), step: Number(pos?.[2] ?? -1) };
     if (size === position.offset && status === row.status) return;
     const summary: MetricsSummary = { lines: 0, lastStep: null, metrics: {}, malformed: 0, malformedSamples: [] };
     for (const r of this.rows('SELECT k.name, last, last_nan, min, max, count, nan, last_step FROM metrics m JOIN keys k ON k.kid = m.kid WHERE rid = :rid ORDER BY ord', { ':rid': rid })) {
@@ -827,7 +880,7 @@ export class RunIndex {
     // export() reopens the database, which drops user functions.
     this.registerFunctions();
     this.dirty = false;
-    return bytes;
+    return sealed(bytes);
   }
 
   /**
