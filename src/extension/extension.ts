@@ -15,7 +15,7 @@ import { LineAnnotations } from './code/lineAnnotations';
 import { PARAM_HOVER_SELECTOR, ParamHovers } from './code/paramHover';
 import { ScriptRunsLenses } from './code/runsLens';
 import { DOC_SCHEME, RunLensDocuments } from './documents';
-import { HOST_LOAD_ENV, logHostLoad } from './hostLoad';
+import { HOST_LOAD_ENV, logHostLoad, markHostMoment } from './hostLoad';
 import { ImportOffer } from './importOffer';
 import { ModelsTree, type ModelsNode } from './modelsTree';
 import { COMPARE_VIEW_TYPE, ComparePanel } from './panels/comparePanel';
@@ -48,6 +48,7 @@ export interface RunLensApi {
 export async function activate(context: vscode.ExtensionContext): Promise<RunLensApi | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) return undefined;
+  markHostMoment('activate');
   let ws: WorkspaceRuns;
   try {
     ws = await WorkspaceRuns.create(folder);
@@ -62,6 +63,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
   const status = new RunningStatus(ws);
   const runsView = vscode.window.createTreeView('runlens.runs', { treeDataProvider: runsTree, canSelectMany: true, showCollapseAll: true });
   const modelsView = vscode.window.createTreeView('runlens.models', { treeDataProvider: modelsTree, showCollapseAll: true });
+  markHostMoment('views registered');
+  const firstRuns = ws.onDidChange(() => {
+    if (!ws.runs().length) return;
+    markHostMoment('runs listed');
+    firstRuns.dispose();
+  });
 
   // The runlens CLI in every integrated terminal, run by the editor's own runtime.
   const env = context.environmentVariableCollection;
@@ -84,6 +91,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<RunLen
     status,
     runsView,
     modelsView,
+    firstRuns,
     ws.onDidChange((change) => {
       runsTree.refresh(false, change);
       // A live run's tick changes no version: the Models view reads the registry again on the other refreshes.

@@ -34,3 +34,17 @@ export function logHostLoad(file: string): vscode.Disposable {
     },
   };
 }
+
+/**
+ * A moment of the extension's start, for the bench: one line `{ at, mark }` in the same file, so
+ * the bench can time activation on the host's clock and the first rows against the page's.
+ */
+export function markHostMoment(mark: string): void {
+  const file = process.env[HOST_LOAD_ENV];
+  if (!file) return;
+  try {
+    fs.appendFileSync(file, JSON.stringify({ at: Date.now(), hostMs: performance.now(), mark }) + '\n');
+  } catch {
+    // The bench's file went away: nothing to tell.
+  }
+}
