@@ -77,15 +77,20 @@ export async function importRuns(storeDir: string, paths: string[], options: Imp
 
 /** Sources under `root` with runs not imported yet, and how many: what the editor offers to import. */
 export async function pendingImports(storeDir: string, root: string): Promise<{ kind: SourceKind; path: string; runs: number }[]> {
+  const sources = await detectSources(root);
+  if (!sources.length) return [];
   const existing = existingImportedRuns(storeDir);
-  const attached = attachedToRecordedRuns(storeDir);
+  // A read of every run's folder (100,000 runs: a second of the extension host at start): only
+  // when a source has runs not imported, which may be logs attached to recorded runs.
+  let attached: Set<string> | null = null;
   const repoRoot = path.dirname(storeDir);
   const pending: { kind: SourceKind; path: string; runs: number }[] = [];
-  for (const source of await detectSources(root)) {
+  for (const source of sources) {
     try {
       const identity = storeIdentity(repoRoot, source.kind, source.path);
-      const handles = await source.runs([]);
-      const missing = handles.filter((h) => !existing.has(importedRunSuffix(identity, h.originalId)) && !attached.has(`${source.kind}\0${source.path}\0${h.originalId}`)).length;
+      const handles = (await source.runs([])).filter((h) => !existing.has(importedRunSuffix(identity, h.originalId)));
+      if (handles.length) attached ??= attachedToRecordedRuns(storeDir);
+      const missing = handles.filter((h) => !attached!.has(`${source.kind}\0${source.path}\0${h.originalId}`)).length;
       if (missing > 0) pending.push({ kind: source.kind, path: identity.slice(source.kind.length + 1), runs: missing });
     } finally {
       source.close?.();
@@ -112,8 +117,11 @@ function attachedToRecordedRuns(storeDir: string): Set<string> {
   }
   for (const name of names) {
     let entries: unknown;
+    const file = path.join(runsDir(storeDir), name, ATTACHED_FILE);
+    // Most runs attach nothing: a stat, not an exception made per run.
+    if (!fs.existsSync(file)) continue;
     try {
-      entries = JSON.parse(fs.readFileSync(path.join(runsDir(storeDir), name, ATTACHED_FILE), 'utf8'));
+      entries = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch {
       continue;
     }
