@@ -419,6 +419,21 @@ const FLOOR_READERS: Record<string, (file: string) => number> = {
   },
 };
 
+/** A metrics file of `count` lines, written in 4 MB pieces: the bench's big series are never held whole. */
+function writeMetricLines(file: string, count: number, line: (i: number) => string): void {
+  const fd = fs.openSync(file, 'w');
+  let text = '';
+  for (let i = 0; i < count; i++) {
+    text += line(i);
+    if (text.length > 1 << 22) {
+      fs.writeSync(fd, text);
+      text = '';
+    }
+  }
+  fs.writeSync(fd, text);
+  fs.closeSync(fd);
+}
+
 function readParseFloor(files: string[], expectLines: number): [number, string] {
   let best: [number, string] = [Infinity, ''];
   for (const [name, reader] of Object.entries(FLOOR_READERS)) {
@@ -443,18 +458,10 @@ async function benchSeries(): Promise<void> {
     const record = makeRecord(random);
     const dir = writeRecord(store, record);
     ids.push(record.id);
-    const fd = fs.openSync(path.join(dir, 'metrics.jsonl'), 'w');
-    let text = '';
-    for (let i = 0; i < points; i++) {
+    writeMetricLines(path.join(dir, 'metrics.jsonl'), points, (i) => {
       const spike = i % 99_991 === 0 ? 1000 : 0;
-      text += `{"step":${i},"t":${(1.7e9 + i * 0.05).toFixed(2)},"loss":${(1 / (1 + i / 1000) + ((i * 7919) % 1000) / 1e5 + spike).toPrecision(10)}}\n`;
-      if (text.length > 1 << 22) {
-        fs.writeSync(fd, text);
-        text = '';
-      }
-    }
-    fs.writeSync(fd, text);
-    fs.closeSync(fd);
+      return `{"step":${i},"t":${(1.7e9 + i * 0.05).toFixed(2)},"loss":${(1 / (1 + i / 1000) + ((i * 7919) % 1000) / 1e5 + spike).toPrecision(10)}}\n`;
+    });
   }
   const files = ids.map((id) => path.join(store, 'runs', id, 'metrics.jsonl'));
   // The floor runs before and after the cold read and the faster is kept: neither finds all the caches warm for it alone.
@@ -576,17 +583,7 @@ async function benchReport(): Promise<void> {
       const record = { ...makeRecord(random), status: 'finished' as const, git: null, data: [], env: null, seed: null };
       const dir = writeRecord(store, record);
       ids.push(record.id);
-      const fd = fs.openSync(path.join(dir, 'metrics.jsonl'), 'w');
-      let text = '';
-      for (let i = 0; i < steps; i++) {
-        text += `{"step":${i},"loss":${(1 / (i + 1) + r * 1e-12).toPrecision(12)},"acc":${(i / steps).toPrecision(8)},"val_loss":${(2 / (i + 2)).toPrecision(10)},"lr":0.001,"grad_norm":${(1 + (i % 7) / 10).toFixed(2)}}\n`;
-        if (text.length > 1 << 22) {
-          fs.writeSync(fd, text);
-          text = '';
-        }
-      }
-      fs.writeSync(fd, text);
-      fs.closeSync(fd);
+      writeMetricLines(path.join(dir, 'metrics.jsonl'), steps, (i) => `{"step":${i},"loss":${(1 / (i + 1) + r * 1e-12).toPrecision(12)},"acc":${(i / steps).toPrecision(8)},"val_loss":${(2 / (i + 2)).toPrecision(10)},"lr":0.001,"grad_norm":${(1 + (i % 7) / 10).toFixed(2)}}\n`);
     }
     const files = ids.map((id) => path.join(store, 'runs', id, 'metrics.jsonl'));
     const [floorBefore, floorName] = readParseFloor(files, 2 * steps);

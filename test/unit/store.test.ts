@@ -86,19 +86,28 @@ describe('store', () => {
 });
 
 describe('content hashes', () => {
-  test('the cache is used while path, size and mtime match, and refreshed when they change', () => {
+  /**
+   * `rel` written and `hashed` (the file or a folder holding it) hashed into a saved cache, then
+   * the file's bytes changed with its size and mtime kept: only a cache hit gives the first hash.
+   */
+  function hashedThenChangedUnseen(rel: string, hashed = rel) {
     const dir = tempDir();
-    const file = path.join(dir, 'data.bin');
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     const cacheFile = path.join(dir, 'cache.json');
     const mtime = new Date(1_700_000_000_000);
     fs.writeFileSync(file, 'aaaa');
     fs.utimesSync(file, mtime, mtime);
     const cache = new HashCache(cacheFile);
-    const first = hashPath('data.bin', dir, cache);
+    const first = hashPath(hashed, dir, cache);
     cache.save();
-    // Same size and mtime, different bytes: only a cache hit can return the old hash.
     fs.writeFileSync(file, 'bbbb');
     fs.utimesSync(file, mtime, mtime);
+    return { dir, file, cacheFile, mtime, first };
+  }
+
+  test('the cache is used while path, size and mtime match, and refreshed when they change', () => {
+    const { dir, file, cacheFile, mtime, first } = hashedThenChangedUnseen('data.bin');
     assert.equal(hashPath('data.bin', dir, new HashCache(cacheFile)).sha256, first.sha256, 'served from the cache');
     fs.utimesSync(file, mtime, new Date(mtime.getTime() + 5000));
     const fresh = hashPath('data.bin', dir, new HashCache(cacheFile));
@@ -106,19 +115,7 @@ describe('content hashes', () => {
   });
 
   test('the cache knows a file by itself, not its path: data reached through a link (as a reproduction does) is not hashed again', () => {
-    const dir = tempDir();
-    fs.mkdirSync(path.join(dir, 'data'));
-    const file = path.join(dir, 'data', 'train.bin');
-    const cacheFile = path.join(dir, 'cache.json');
-    const mtime = new Date(1_700_000_000_000);
-    fs.writeFileSync(file, 'aaaa');
-    fs.utimesSync(file, mtime, mtime);
-    const cache = new HashCache(cacheFile);
-    const first = hashPath('data', dir, cache);
-    cache.save();
-    // Same size and mtime, other bytes: only a cache hit gives the old hash.
-    fs.writeFileSync(file, 'bbbb');
-    fs.utimesSync(file, mtime, mtime);
+    const { dir, cacheFile, first } = hashedThenChangedUnseen('data/train.bin', 'data');
     const worktree = path.join(dir, 'worktree');
     fs.mkdirSync(worktree);
     fs.symlinkSync(path.join(dir, 'data'), path.join(worktree, 'data'));
