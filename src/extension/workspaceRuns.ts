@@ -199,7 +199,9 @@ export class WorkspaceRuns implements vscode.Disposable {
     if (this.disposed) return;
     const index = await this.openIndex();
     if (this.disposed) return;
-    const report = liveOnly ? index.refreshLive(also) : index.refresh();
+    // A full refresh stats every run folder off the thread (1.5 s of this host at 100,000 runs).
+    const report = liveOnly ? index.refreshLive(also) : await index.refreshAsync();
+    if (this.disposed) return;
     for (const bad of report.unreadable) this.log?.info(`run folder ${bad.dir} cannot be read (${bad.reason}); it is left as it is`);
     let change: RunsChange = { runs: null, tick: liveOnly };
     // At 100,000 runs the whole query takes about 2 s: it is run only when runs came, went or moved in or out of the filter.
