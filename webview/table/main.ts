@@ -24,14 +24,17 @@ let columns: TableColumn[] = [];
 let order: string[] = [];
 let rows: string[] = [];
 const byId = new Map<string, TableRow>();
-/** Ids asked for with `rowsFor` and not answered yet, for the query `latestRequest`. */
+/** Ids asked for with `rowsFor` and not answered yet, for the query `latestRequest`; and those to ask next. */
 const asked = new Set<string>();
+const toAsk = new Set<string>();
 let askTimer: ReturnType<typeof setTimeout> | undefined;
 let brushFilter: Set<string> | null = null;
 let available: { params: string[]; metrics: string[] } = { params: [], metrics: [] };
 const selected = new Set<string>();
 let anchor: number | null = null;
 let latestRequest = 0;
+/** The query whose rows `byId` holds: the complete answer after a first screen keeps them. */
+let answered = 0;
 let firstPaint = true;
 
 const root = document.getElementById('root')!;
@@ -168,11 +171,13 @@ function fill(row: HTMLElement, id: string, index: number): boolean {
 
 /** Asks for the rows in view that the page lacks, once per frame's worth of scrolling. */
 function askForRows(ids: string[]): void {
-  for (const id of ids) asked.add(id);
+  for (const id of ids) toAsk.add(id);
   if (askTimer !== undefined) return;
   askTimer = setTimeout(() => {
     askTimer = undefined;
-    const wanted = [...asked].filter((id) => !byId.has(id));
+    const wanted = [...toAsk].filter((id) => !byId.has(id) && !asked.has(id));
+    toAsk.clear();
+    for (const id of wanted) asked.add(id);
     if (wanted.length) post({ type: 'rowsFor', requestId: latestRequest, ids: wanted });
   }, 16);
 }
@@ -208,7 +213,7 @@ function renderWindow(): void {
     if (!row || (row.hasAttribute('data-pending') && byId.has(id))) {
       row ??= reused < free.length ? free[reused++]! : windowEl.appendChild(newRow());
       shown.set(i, row);
-      if (!fill(row, id, i) && !asked.has(id)) missing.push(id);
+      if (!fill(row, id, i) && !asked.has(id) && !toAsk.has(id)) missing.push(id);
     }
     const className = `row status-${byId.get(id)?.status ?? 'pending'}${selected.has(id) ? ' selected' : ''}`;
     if (row.className !== className) row.className = className;
@@ -317,10 +322,11 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
   const pickerChanged = JSON.stringify(available) !== JSON.stringify(message.available) || JSON.stringify(columns) !== JSON.stringify(message.columns);
   invalidateRows(JSON.stringify(columns) === JSON.stringify(message.columns));
   columns = message.columns;
-  if (!message.complete || message.order === null || !sameAnswer(message)) {
-    // A new answer: rows of the one before may be of other columns or stale.
+  // A new answer (not the rest of the one whose first screen came): rows of the one before may be of other columns or stale.
+  if (!message.complete || answered !== message.requestId) {
     byId.clear();
     asked.clear();
+    toAsk.clear();
   }
   answered = message.requestId;
   for (const r of message.rows) byId.set(r.id, r);
@@ -343,11 +349,6 @@ window.addEventListener('message', (event: MessageEvent<TableHostMessage>) => {
   }
 });
 
-/** Whether a complete answer follows this query's first screen, whose rows the page keeps. */
-let answered = 0;
-function sameAnswer(message: Extract<TableHostMessage, { type: 'rows' }>): boolean {
-  return answered === message.requestId;
-}
 
 function showRows(total: number, complete: boolean): void {
   const present = new Set(rows);
