@@ -373,7 +373,7 @@ try {
   const warmRowsAt = Date.now();
   const warmStart = hostMoments(reloadedAt);
   const firstRows = warmRowsAt - warmStart.activate.at;
-  rows.push({ figure: `Runs view, 100,000 runs, after a window reload: activation to its first rows in the page (the index opened, refreshed and queried: ${warmStart.listed.at - warmStart.activate.at} ms of it)`, measured: `${firstRows} ms`, floor: 'none: the index rows have the floors of its open and refresh', ratio: '-', target: '≤ 500 ms', ok: firstRows <= 500 });
+  rows.push({ figure: `Runs view, 100,000 runs, after a window reload: activation to its first rows in the page (the first list of runs ready in the host: ${warmStart.listed.at - warmStart.activate.at} ms of it)`, measured: `${firstRows} ms`, floor: 'none: the index rows have the floors of its open and refresh', ratio: '-', target: '≤ 500 ms', ok: firstRows <= 500 });
   const bigOpens = [];
   let bigFrame;
   for (let i = 0; i < 3; i++) {

@@ -200,6 +200,13 @@ export class WorkspaceRuns implements vscode.Disposable {
     if (this.disposed) return;
     const index = await this.openIndex();
     if (this.disposed) return;
+    if (!liveOnly && this.queriedFilter === undefined && !index.opened.rebuilt) {
+      // The first look: the runs as the saved index has them, shown while the refresh below checks
+      // every folder (at 100,000 runs that took seconds before the first row). What changed since
+      // follows with it, as any refresh's change does.
+      this.queryAll(index);
+      this.changed.fire({ runs: null, tick: false });
+    }
     // A full refresh stats every run folder off the thread (1.5 s of this host at 100,000 runs).
     const report = liveOnly ? index.refreshLive(also) : await index.refreshAsync();
     if (this.disposed) return;
@@ -224,11 +231,7 @@ export class WorkspaceRuns implements vscode.Disposable {
         .sort((a, b) => this.positions.get(a.id)! - this.positions.get(b.id)!);
       change = { runs: report.live, tick: liveOnly };
     } else {
-      this.queriedFilter = this.filter.expr;
-      this.current = index.query(this.filter.expr, []);
-      this.currentById = new Map(this.current.map((r) => [r.id, r]));
-      this.positions = new Map(this.current.map((r, i) => [r.id, i]));
-      this.currentRunning = this.current.filter((r) => r.status === 'running');
+      this.queryAll(index);
     }
     if (report.added || report.updated || report.removed) {
       this.generation++;
@@ -236,6 +239,15 @@ export class WorkspaceRuns implements vscode.Disposable {
     }
     this.updateLivePoll();
     this.changed.fire(change);
+  }
+
+  /** Every run the filter matches, from the index as it stands, and the lookups made of them. */
+  private queryAll(index: RunIndex): void {
+    this.queriedFilter = this.filter.expr;
+    this.current = index.query(this.filter.expr, []);
+    this.currentById = new Map(this.current.map((r) => [r.id, r]));
+    this.positions = new Map(this.current.map((r, i) => [r.id, i]));
+    this.currentRunning = this.current.filter((r) => r.status === 'running');
   }
 
   /** Runs whose files a watcher saw change since the last refresh; null once anything else changed. */
